@@ -1,0 +1,251 @@
+//! `driftgate check`: the whole pipeline, and the pieces other commands
+//! (`watch`, `diff`, `jwt`) reuse.
+
+use std::time::Instant;
+
+use indexmap::IndexMap;
+
+use super::{ensure_writable, load_config, unix_now, AppError, Output};
+use crate::check::{Context, CHECKS};
+use crate::cli::{CheckArgs, Settings};
+use crate::config::Config;
+use crate::probe::{ProbeContext, ProbeOutcome};
+use crate::report::render::{self, RenderOptions};
+use crate::report::Report;
+use crate::secret::Redactor;
+use crate::source::{GatherContext, Snapshot};
+
+/// Everything one run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// The report.
+    pub report: Report,
+    /// Every secret value read, for scrubbing output.
+    pub redactor: Redactor,
+    /// What the sources read.
+    pub snapshots: IndexMap<String, Snapshot>,
+    /// What the probes observed.
+    pub outcomes: Vec<ProbeOutcome>,
+}
+
+/// `driftgate check`.
+pub async fn command(
+    args: &CheckArgs,
+    settings: &Settings,
+    out: &mut Output,
+) -> Result<i32, AppError> {
+    let mut config = load_config(settings)?;
+    validate_selection(&config, settings)?;
+    for (_, path) in &settings.global.outputs {
+        ensure_writable(path)?;
+    }
+    let _sandbox = if args.sandbox {
+        Some(super::sandbox::embedded(&mut config).await?)
+    } else {
+        None
+    };
+    let run = execute(&config, settings).await;
+    out.redactor = run.redactor.clone();
+    emit(&run.report, settings, out)?;
+    Ok(run.report.exit_code())
+}
+
+/// Renders the report to stdout and to every `--output` file.
+pub fn emit(report: &Report, settings: &Settings, out: &Output) -> Result<(), AppError> {
+    let opts = RenderOptions {
+        color: settings.color,
+        verbose: settings.global.verbose > 0,
+        quiet: settings.global.quiet,
+        last_success: None,
+    };
+    out.print(&render::render(settings.global.format, report, &opts));
+    let file_opts = RenderOptions {
+        color: false,
+        ..opts
+    };
+    for (format, path) in &settings.global.outputs {
+        out.write_file(path, &render::render(*format, report, &file_opts))?;
+    }
+    if settings.global.format == render::Format::Github {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            append_step_summary(
+                std::path::Path::new(&path),
+                &render::github_step_summary(report),
+                out,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// GitHub caps a step summary at 1 MiB; a longer one is cut with a note.
+const STEP_SUMMARY_MAX: usize = 1024 * 1024 - 1024;
+
+fn append_step_summary(path: &std::path::Path, text: &str, out: &Output) -> Result<(), AppError> {
+    use std::io::Write as _;
+    let mut text = out.redactor.scrub(text);
+    if text.len() > STEP_SUMMARY_MAX {
+        let mut cut = STEP_SUMMARY_MAX;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n\n_(summary cut at 1 MiB; see the full report)_\n");
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| {
+            AppError::Runtime(format!(
+                "appending to GITHUB_STEP_SUMMARY {}: {e}",
+                path.display()
+            ))
+        })
+}
+
+/// `--only`, `--skip` and `--env` must name things that exist.
+pub fn validate_selection(config: &Config, settings: &Settings) -> Result<(), AppError> {
+    for id in settings.global.only.iter().chain(&settings.global.skip) {
+        if crate::check::find(id).is_none() {
+            let ids: Vec<&str> = CHECKS.iter().map(|c| c.id()).collect();
+            return Err(AppError::Usage(format!(
+                "unknown check id `{id}` (known: {})",
+                ids.join(", ")
+            )));
+        }
+    }
+    for env in &settings.global.environments {
+        if !config
+            .sources
+            .values()
+            .any(|s| s.environment.as_deref() == Some(env.as_str()))
+        {
+            let mut known: Vec<&str> = config
+                .sources
+                .values()
+                .filter_map(|s| s.environment.as_deref())
+                .collect();
+            known.sort();
+            known.dedup();
+            return Err(AppError::Usage(format!(
+                "--env {env}: no source of {} has environment `{env}` (environments: {})",
+                config.file.path.display(),
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the selected sources concurrently.
+pub async fn gather(config: &Config, settings: &Settings) -> IndexMap<String, Snapshot> {
+    let cx = GatherContext::new(
+        settings.global.timeout,
+        settings.global.concurrency as usize,
+    );
+    let envs = &settings.global.environments;
+    let selected: Vec<_> = config
+        .sources
+        .values()
+        .filter(|s| envs.is_empty() || s.environment.as_ref().is_some_and(|e| envs.contains(e)))
+        .collect();
+    let snapshots = futures::future::join_all(selected.iter().map(|s| {
+        let cx = &cx;
+        async move {
+            if settings.global.offline && s.is_network() {
+                crate::source::skipped(s, "--offline: network sources are not read")
+            } else {
+                crate::source::gather(s, cx).await
+            }
+        }
+    }))
+    .await;
+    snapshots.into_iter().map(|s| (s.name.clone(), s)).collect()
+}
+
+/// Gathers, probes, evaluates: one complete run.
+pub async fn execute(config: &Config, settings: &Settings) -> Run {
+    let started = Instant::now();
+    let started_at = unix_now();
+    let snapshots = gather(config, settings).await;
+    let probe_cx = ProbeContext {
+        offline: settings.global.offline,
+        timeout: settings.global.timeout,
+        now: started_at,
+        rewrites: Vec::new(),
+    };
+    let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
+    let mut report = evaluate(config, &snapshots, &outcomes, started_at, settings);
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    let redactor = redactor_for(config, &snapshots, &outcomes);
+    Run {
+        report,
+        redactor,
+        snapshots,
+        outcomes,
+    }
+}
+
+/// Runs the checks and applies `--only`, `--skip` and waivers.
+pub fn evaluate(
+    config: &Config,
+    snapshots: &IndexMap<String, Snapshot>,
+    outcomes: &[ProbeOutcome],
+    now: u64,
+    settings: &Settings,
+) -> Report {
+    let cx = Context {
+        config,
+        snapshots,
+        probes: outcomes,
+        now,
+    };
+    let mut findings = crate::check::evaluate(&cx);
+    let g = &settings.global;
+    findings.retain(|f| {
+        (g.only.is_empty() || g.only.iter().any(|id| id == f.check))
+            && !g.skip.iter().any(|id| id == f.check)
+    });
+    crate::waiver::apply(&mut findings, &config.waivers, (now / 86_400) as i64);
+    Report {
+        findings,
+        duration_ms: 0,
+        strict: g.strict,
+        started_at: now,
+    }
+}
+
+/// A redactor that knows every secret value the run read or obtained.
+pub fn redactor_for(
+    config: &Config,
+    snapshots: &IndexMap<String, Snapshot>,
+    outcomes: &[ProbeOutcome],
+) -> Redactor {
+    let cx = Context {
+        config,
+        snapshots,
+        probes: outcomes,
+        now: 0,
+    };
+    let mut r = Redactor::new();
+    for snap in snapshots.values() {
+        for view in &snap.views {
+            for entry in view.entries.values() {
+                if cx.is_secret(&entry.key, Some(&entry.value)) {
+                    r.add(&entry.value);
+                }
+            }
+        }
+    }
+    for o in outcomes {
+        if let Some(t) = o.token() {
+            r.add(t);
+            if let Some((_, sig)) = t.expose().rsplit_once('.') {
+                r.add(&crate::secret::Secret::new(sig));
+            }
+        }
+    }
+    r
+}

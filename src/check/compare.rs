@@ -1,0 +1,1 @@
+//! Comparing values across sources: groups, majorities and likely causes.

@@ -1,0 +1,3 @@
+//! JSON Web Tokens: mint, verify, decode for display, and name the signer.
+//!
+//! TODO(helper): implement (HS256/384/512, refuse `alg: none`).

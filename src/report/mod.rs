@@ -1,0 +1,262 @@
+//! The report: findings, their statuses, the summary and the exit code.
+//!
+//! Everything that evaluation produces and every renderer consumes lives
+//! here, so the contract of PRODUCT.md (statuses, exit codes, the JSON
+//! schema) has one home.
+
+pub mod render;
+
+use serde::Serialize;
+
+/// The outcome of one check on one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The check ran and held.
+    Pass,
+    /// Drift or a broken auth path.
+    Fail,
+    /// Worth a look; fails the run only with `--strict`.
+    Warn,
+    /// driftgate could not find out (unreachable, permission denied, timeout).
+    Error,
+    /// Not evaluated on purpose (`--offline`, a skipped dependency).
+    Skip,
+}
+
+impl Status {
+    /// Upper-case name as printed (`PASS`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Error => "ERROR",
+            Status::Skip => "SKIP",
+        }
+    }
+}
+
+/// One finding: a check id, a status and a sentence that names the cause.
+///
+/// Messages and hints are built from [`crate::secret::Secret`]'s `Display`,
+/// which never shows a value; the report is scrubbed once more before
+/// output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable kebab-case check id.
+    pub check: &'static str,
+    /// PASS, FAIL, WARN, ERROR or SKIP.
+    pub status: Status,
+    /// Logical keys involved.
+    pub keys: Vec<String>,
+    /// Source names as written in the config.
+    pub sources: Vec<String>,
+    /// Where a person can look: `config/staging.env:12`, a resource name, `probe NAME`.
+    pub location: Option<String>,
+    /// One sentence that names the root cause (or what held).
+    pub message: String,
+    /// What to do, or a likelier cause, where one is known.
+    pub hint: Option<String>,
+    /// Set when a waiver covers this finding: its reason and owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<String>,
+}
+
+impl Finding {
+    /// A finding with no keys, sources, location or hint yet.
+    pub fn new(check: &'static str, status: Status, message: impl Into<String>) -> Self {
+        Finding {
+            check,
+            status,
+            keys: Vec::new(),
+            sources: Vec::new(),
+            location: None,
+            message: message.into(),
+            hint: None,
+            waived: None,
+        }
+    }
+
+    /// Adds keys.
+    pub fn keys<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.keys.extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds sources.
+    pub fn sources<I, S>(mut self, sources: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        for s in sources {
+            let s = s.into();
+            if !self.sources.contains(&s) {
+                self.sources.push(s);
+            }
+        }
+        self
+    }
+
+    /// Sets the location.
+    pub fn location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Sets the location when there is one.
+    pub fn location_opt(mut self, location: Option<String>) -> Self {
+        self.location = location;
+        self
+    }
+
+    /// Sets the hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sets the hint when there is one.
+    pub fn hint_opt(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+
+    /// The status that counts: a waived FAIL/WARN/ERROR counts as PASS... no:
+    /// it counts as nothing failed. Waived findings are reported, not counted.
+    pub fn effective_status(&self) -> Status {
+        if self.waived.is_some() {
+            Status::Skip
+        } else {
+            self.status
+        }
+    }
+}
+
+/// Counts of findings by status (JSON `summary`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// PASS findings.
+    pub passed: usize,
+    /// FAIL findings.
+    pub failed: usize,
+    /// WARN findings.
+    pub warnings: usize,
+    /// ERROR findings.
+    pub errors: usize,
+    /// SKIP findings (waived ones included).
+    pub skipped: usize,
+}
+
+/// The overall verdict (JSON `status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Exit 0.
+    Pass,
+    /// Exit 1.
+    Fail,
+    /// Exit 3.
+    Error,
+}
+
+/// A whole run: every finding, in evaluation order.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// All findings.
+    pub findings: Vec<Finding>,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// `--strict`: WARN fails the run.
+    pub strict: bool,
+    /// When the run started, Unix seconds (for prometheus and watch).
+    pub started_at: u64,
+}
+
+impl Report {
+    /// Counts by effective status.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for f in &self.findings {
+            match f.effective_status() {
+                Status::Pass => s.passed += 1,
+                Status::Fail => s.failed += 1,
+                Status::Warn => s.warnings += 1,
+                Status::Error => s.errors += 1,
+                Status::Skip => s.skipped += 1,
+            }
+        }
+        s
+    }
+
+    /// pass, fail or error, as the exit code says.
+    pub fn verdict(&self) -> Verdict {
+        let s = self.summary();
+        if s.failed > 0 || (self.strict && s.warnings > 0) {
+            Verdict::Fail
+        } else if s.errors > 0 {
+            Verdict::Error
+        } else {
+            Verdict::Pass
+        }
+    }
+
+    /// 0, 1 or 3 (2 is for runs that never got this far).
+    pub fn exit_code(&self) -> i32 {
+        match self.verdict() {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::Error => 3,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(statuses: &[Status], strict: bool) -> Report {
+        Report {
+            findings: statuses
+                .iter()
+                .map(|s| Finding::new("value-mismatch", *s, "m"))
+                .collect(),
+            strict,
+            ..Report::default()
+        }
+    }
+
+    #[test]
+    fn exit_codes() {
+        use Status::*;
+        for (statuses, strict, code) in [
+            (&[Pass][..], false, 0),
+            (&[Pass, Warn][..], false, 0),
+            (&[Pass, Warn][..], true, 1),
+            (&[Pass, Fail][..], false, 1),
+            (&[Error, Fail][..], false, 1),
+            (&[Error, Pass][..], false, 3),
+            (&[Skip][..], false, 0),
+            (&[][..], false, 0),
+        ] {
+            assert_eq!(
+                report(statuses, strict).exit_code(),
+                code,
+                "{statuses:?} strict={strict}"
+            );
+        }
+    }
+
+    #[test]
+    fn waived_failures_do_not_fail_the_run() {
+        let mut r = report(&[Status::Fail], false);
+        r.findings[0].waived = Some("accepted until rotation".into());
+        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.summary().skipped, 1);
+    }
+}

@@ -1,0 +1,154 @@
+//! The `human` format: what a developer reads in a terminal.
+//!
+//! Findings are grouped by section (sources, consistency, hygiene, auth
+//! path), each a status, the check id and the sentence, with the location
+//! and hint on their own lines; then one summary line. Colour only when the
+//! caller says so (a terminal, no `NO_COLOR`, no `--no-color`).
+
+use std::fmt::Write as _;
+
+use colored::{ColoredString, Colorize};
+
+use super::RenderOptions;
+use crate::check::{section_of, Section};
+use crate::report::{Finding, Report, Status};
+
+pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    let mut sections: Vec<(Section, Vec<&Finding>)> = Vec::new();
+    for f in &report.findings {
+        if opts.quiet && matches!(f.effective_status(), Status::Pass | Status::Skip) {
+            continue;
+        }
+        let s = section_of(f.check);
+        match sections.iter_mut().find(|(sec, _)| *sec == s) {
+            Some((_, list)) => list.push(f),
+            None => sections.push((s, vec![f])),
+        }
+    }
+    sections.sort_by_key(|(s, _)| *s);
+    let id_width = report
+        .findings
+        .iter()
+        .map(|f| f.check.len())
+        .max()
+        .unwrap_or(0);
+    for (section, findings) in sections {
+        let title = section.title();
+        let _ = writeln!(out, "{}", paint(title, opts, |s| s.bold()));
+        for f in findings {
+            let status = status_label(f, opts);
+            let _ = writeln!(out, "  {status}  {:<id_width$}  {}", f.check, f.message);
+            let indent = " ".repeat(2 + 5 + 2 + id_width + 2);
+            if let Some(loc) = &f.location {
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    paint(&format!("at {loc}"), opts, |s| s.dimmed())
+                );
+            }
+            if let Some(hint) = &f.hint {
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    paint(&format!("hint: {hint}"), opts, |s| s.cyan())
+                );
+            }
+            if let Some(w) = &f.waived {
+                let _ = writeln!(
+                    out,
+                    "{indent}{}",
+                    paint(&format!("waived: {w}"), opts, |s| s.dimmed())
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let s = report.summary();
+    let mut line = format!(
+        "{} passed, {} failed, {} warnings, {} errors",
+        s.passed, s.failed, s.warnings, s.errors
+    );
+    if s.skipped > 0 {
+        let _ = write!(line, ", {} skipped", s.skipped);
+    }
+    let _ = write!(line, " ({} ms)", report.duration_ms);
+    let line = match report.exit_code() {
+        0 => paint(&line, opts, |s| s.green().bold()),
+        1 => paint(&line, opts, |s| s.red().bold()),
+        _ => paint(&line, opts, |s| s.yellow().bold()),
+    };
+    let _ = writeln!(out, "{line}");
+    out
+}
+
+fn status_label(f: &Finding, opts: &RenderOptions) -> String {
+    let (text, color): (&str, fn(&str) -> ColoredString) = if f.waived.is_some() {
+        ("WAIVE", |s| s.dimmed())
+    } else {
+        match f.status {
+            Status::Pass => ("PASS ", |s| s.green()),
+            Status::Fail => ("FAIL ", |s| s.red().bold()),
+            Status::Warn => ("WARN ", |s| s.yellow()),
+            Status::Error => ("ERROR", |s| s.magenta().bold()),
+            Status::Skip => ("SKIP ", |s| s.dimmed()),
+        }
+    };
+    if opts.color {
+        color(text).to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn paint(text: &str, opts: &RenderOptions, f: impl Fn(&str) -> ColoredString) -> String {
+    if opts.color {
+        f(text).to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_plain() {
+        let text = render(&super::super::sample::report(), &RenderOptions::default());
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        colored::control::set_override(true);
+        let plain = render(&super::super::sample::report(), &RenderOptions::default());
+        assert!(!plain.contains('\u{1b}'));
+        let opts = RenderOptions {
+            color: true,
+            ..RenderOptions::default()
+        };
+        let coloured = render(&super::super::sample::report(), &opts);
+        assert!(coloured.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn summary_line_counts_by_status() {
+        let text = render(&super::super::sample::report(), &RenderOptions::default());
+        assert!(
+            text.contains("2 passed, 2 failed, 1 warnings, 1 errors, 2 skipped (42 ms)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quiet_hides_passes() {
+        let opts = RenderOptions {
+            quiet: true,
+            ..RenderOptions::default()
+        };
+        let text = render(&super::super::sample::report(), &opts);
+        assert!(!text.contains("PASS "), "{text}");
+        assert!(text.contains("FAIL "), "{text}");
+    }
+}

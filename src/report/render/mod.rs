@@ -1,0 +1,118 @@
+//! Renderers: one file per output format, each a pure function of the
+//! whole report.
+//!
+//! Colour and the clock are parameters, so every renderer is tested by
+//! snapshot without a terminal. Whatever a renderer returns is scrubbed by
+//! the run's [`crate::secret::Redactor`] before it is written anywhere.
+
+mod github;
+mod human;
+mod json;
+mod junit;
+mod markdown;
+mod prometheus;
+mod sarif;
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::Report;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Format {
+    /// Coloured PASS/FAIL lines grouped by section, then a summary.
+    Human,
+    /// The versioned JSON report (schema 1).
+    Json,
+    /// JUnit XML: drift is a failure, could-not-check is an error.
+    Junit,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// A Markdown summary.
+    Markdown,
+    /// Prometheus text exposition format.
+    Prometheus,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 7] = [
+        Format::Human,
+        Format::Json,
+        Format::Junit,
+        Format::Sarif,
+        Format::Github,
+        Format::Markdown,
+        Format::Prometheus,
+    ];
+
+    /// Name as written on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
+            Format::Markdown => "markdown",
+            Format::Prometheus => "prometheus",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format `{s}` (one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// What a renderer may depend on besides the report.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// ANSI colours (human only).
+    pub color: bool,
+    /// `-v`: more detail (PASS details, durations).
+    pub verbose: bool,
+    /// `-q`: only problems and the summary.
+    pub quiet: bool,
+    /// Unix seconds of the last passing run, for prometheus (watch mode).
+    pub last_success: Option<u64>,
+}
+
+/// Renders a report in a format.
+pub fn render(format: Format, report: &Report, opts: &RenderOptions) -> String {
+    match format {
+        Format::Human => human::render(report, opts),
+        Format::Json => json::render(report, opts),
+        Format::Junit => junit::render(report, opts),
+        Format::Sarif => sarif::render(report, opts),
+        Format::Github => github::render(report, opts),
+        Format::Markdown => markdown::render(report, opts),
+        Format::Prometheus => prometheus::render(report, opts),
+    }
+}
+
+/// The GitHub step summary (Markdown) for the `github` format.
+pub fn github_step_summary(report: &Report) -> String {
+    markdown::render(report, &RenderOptions::default())
+}
+
+#[cfg(test)]
+pub(crate) mod sample;

@@ -1,0 +1,61 @@
+//! The shared sample report every renderer's snapshot test renders.
+
+use crate::report::{Finding, Report, Status};
+
+/// One finding of every status, with and without location and hint.
+pub(crate) fn report() -> Report {
+    Report {
+        findings: vec![
+            Finding::new("dotenv-syntax", Status::Pass, "config/staging.env parses (6 keys)")
+                .sources(["staging_file"])
+                .location("config/staging.env"),
+            Finding::new(
+                "value-mismatch",
+                Status::Fail,
+                "JWT_SECRET differs: staging_file and staging_secrets agree, staging_auth differs (44 vs 45 bytes)",
+            )
+            .keys(["JWT_SECRET"])
+            .sources(["staging_file", "staging_secrets", "staging_auth"])
+            .location("config/staging.env:3")
+            .hint("values differ only by a trailing newline in staging_auth"),
+            Finding::new(
+                "key-missing",
+                Status::Fail,
+                "E2E_OAUTH_SIMULATION_KEY is missing from Cloud Run service netra-backend-staging (present in staging_file and staging_secrets)",
+            )
+            .keys(["E2E_OAUTH_SIMULATION_KEY"])
+            .sources(["staging_backend"])
+            .location("run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00042-abc"),
+            Finding::new("duplicate-key", Status::Warn, "SERVICE_SECRET is defined twice in config/test.env (lines 4 and 9); line 9 wins")
+                .keys(["SERVICE_SECRET"])
+                .sources(["test_file"])
+                .location("config/test.env:9"),
+            Finding::new(
+                "source-unavailable",
+                Status::Error,
+                "staging_secrets: Secret Manager denied access to projects/netra-staging/secrets/service-secret-staging/versions/latest (403 PERMISSION_DENIED): missing permission secretmanager.versions.access",
+            )
+            .keys(["SERVICE_SECRET"])
+            .sources(["staging_secrets"])
+            .location("projects/netra-staging/secrets/service-secret-staging/versions/latest")
+            .hint("grant roles/secretmanager.secretAccessor on the secret to the identity driftgate runs as"),
+            Finding::new("offline", Status::Skip, "probe ws-header skipped: --offline")
+                .location("probe ws-header"),
+            {
+                let mut f = Finding::new("weak-secret", Status::Fail, "SERVICE_SECRET in test_file is 12 bytes, shorter than min_bytes = 32")
+                    .keys(["SERVICE_SECRET"])
+                    .sources(["test_file"])
+                    .location("config/test.env:4");
+                f.waived = Some("test fixture, rotated in Q1 (owner: platform-team, until 2099-01-01)".into());
+                f
+            },
+            Finding::new("jwt-signature", Status::Pass, "a token signed with staging_file.JWT_SECRET verifies with staging_secrets.JWT_SECRET")
+                .keys(["JWT_SECRET"])
+                .sources(["staging_file", "staging_secrets"])
+                .location("probe jwt-roundtrip"),
+        ],
+        duration_ms: 42,
+        strict: false,
+        started_at: 1_790_000_000,
+    }
+}

@@ -1,0 +1,374 @@
+//! Secret values and everything that may be said about them.
+//!
+//! driftgate reads the most sensitive strings a platform has (JWT signing
+//! keys, bypass keys, service secrets) and writes reports into CI logs. So
+//! redaction is a property of the types, not a habit: every value read from
+//! a source is a [`Secret`], whose `Debug` and `Display` print only its
+//! length and a fingerprint. The only way to the bytes is
+//! [`Secret::expose`], whose call sites are few and greppable (comparison,
+//! signing, sending a header to the service that owns the value).
+//!
+//! Fingerprints are HMAC-SHA256 keyed with a per-run random key, so a
+//! fingerprint printed in a CI log cannot be used to brute-force a short
+//! secret offline, yet two fingerprints in one report can be compared. A
+//! user who wants fingerprints that are stable across runs (a drift
+//! monitor comparing yesterday with today) passes `--fingerprint-key`.
+//!
+//! As a second line of defence, a [`Redactor`] knows every secret value of
+//! the run (and its base64, URL and hex encodings) and scrubs any text before
+//! it leaves the process: a server that echoes a key in an error body cannot
+//! smuggle it into a report.
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+static FINGERPRINT_KEY: OnceLock<Zeroizing<Vec<u8>>> = OnceLock::new();
+
+/// Sets the key used for fingerprints for the rest of the process.
+///
+/// Returns `false` when a key was already set (the first one stays, so all
+/// fingerprints of one run are comparable).
+pub fn set_fingerprint_key(key: &[u8]) -> bool {
+    FINGERPRINT_KEY.set(Zeroizing::new(key.to_vec())).is_ok()
+}
+
+fn fingerprint_key() -> &'static [u8] {
+    FINGERPRINT_KEY.get_or_init(|| {
+        let key: [u8; 32] = rand::random();
+        Zeroizing::new(key.to_vec())
+    })
+}
+
+/// The first 8 hex digits of HMAC-SHA256(run key, bytes).
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(fingerprint_key()).expect("HMAC accepts any key length");
+    mac.update(bytes);
+    let out = mac.finalize().into_bytes();
+    hex::encode(&out[..4])
+}
+
+/// A value read from a source. Printing it never prints the value.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(Zeroizing::new(value.into()))
+    }
+
+    /// The value itself. Call only to compare, sign or send it to the
+    /// service that owns it; never to format it into text.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True for the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The per-run fingerprint of the value.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(self.0.as_bytes())
+    }
+
+    /// "43 bytes, fp 1a2b3c4d": what a report may say about the value.
+    pub fn describe(&self) -> String {
+        format!("{} bytes, fp {}", self.len(), self.fingerprint())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.describe())
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[redacted: {}]", self.describe())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+/// Substrings of a key name that make it secret (PRODUCT.md, Redaction).
+const SECRET_NAME_PARTS: &[&str] = &[
+    "SECRET",
+    "KEY",
+    "TOKEN",
+    "PASSWORD",
+    "PASSWD",
+    "PRIVATE",
+    "CREDENTIAL",
+];
+
+/// True when a key's name says it holds a secret.
+pub fn name_looks_secret(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
+}
+
+/// True when a value looks like a credential whatever its key is called:
+/// a JWT, a PEM block, a URL with a password, a known token prefix, or a
+/// long high-entropy string.
+pub fn value_looks_secret(value: &str) -> bool {
+    let v = value.trim();
+    if v.starts_with("eyJ") && v.matches('.').count() == 2 {
+        return true;
+    }
+    if v.contains("-----BEGIN") {
+        return true;
+    }
+    if let Some(rest) = v.split_once("://").map(|(_, r)| r) {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            if userinfo.contains(':') {
+                return true;
+            }
+        }
+        return false;
+    }
+    const PREFIXES: &[&str] = &[
+        "sk_live_",
+        "sk_test_",
+        "ghp_",
+        "gho_",
+        "github_pat_",
+        "xoxb-",
+        "xoxp-",
+        "AKIA",
+        "AIza",
+        "ya29.",
+        "glpat-",
+    ];
+    if PREFIXES.iter().any(|p| v.starts_with(p)) && v.len() >= 16 {
+        return true;
+    }
+    looks_random(v)
+}
+
+/// A token of 32+ characters drawn from a key alphabet with letters and
+/// digits mixed: how generated keys look, and how words and URLs do not.
+fn looks_random(v: &str) -> bool {
+    if v.len() < 32 || v.contains(char::is_whitespace) {
+        return false;
+    }
+    let alphabet_ok = v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_' | '.'));
+    if !alphabet_ok {
+        return false;
+    }
+    let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+    let upper = v.chars().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = v.chars().filter(|c| c.is_ascii_lowercase()).count();
+    let classes = [digits, upper, lower].iter().filter(|n| **n > 0).count();
+    classes >= 2 && digits * 10 >= v.len() && distinct_chars(v) >= 16
+}
+
+fn distinct_chars(v: &str) -> usize {
+    let mut seen = [false; 128];
+    v.bytes()
+        .filter(|b| b.is_ascii())
+        .for_each(|b| seen[b as usize] = true);
+    seen.iter().filter(|s| **s).count()
+}
+
+/// Scrubs every known secret value, and its common encodings, from text.
+///
+/// Built once per run from every secret value read; applied to everything
+/// written to stdout, stderr and report files.
+#[derive(Default, Clone)]
+pub struct Redactor {
+    needles: Vec<(Zeroizing<String>, String)>,
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} needles)", self.needles.len())
+    }
+}
+
+/// Shortest value the redactor scrubs: shorter strings ("1", "true") would
+/// shred ordinary text and are not credentials anyway.
+const MIN_REDACT_LEN: usize = 6;
+
+impl Redactor {
+    /// An empty redactor.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a secret value and its encodings.
+    pub fn add(&mut self, secret: &Secret) {
+        let raw = secret.expose();
+        let trimmed = raw.trim();
+        if trimmed.len() < MIN_REDACT_LEN {
+            return;
+        }
+        let label = format!("[redacted: fp {}]", secret.fingerprint());
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let b64nopad = base64::engine::general_purpose::STANDARD_NO_PAD;
+        let mut forms = vec![
+            raw.to_string(),
+            trimmed.to_string(),
+            b64.encode(raw),
+            b64nopad.encode(raw),
+            b64url.encode(raw),
+            hex::encode(raw),
+            hex::encode_upper(raw),
+            url_encode(raw),
+        ];
+        if let Ok(json) = serde_json::to_string(raw) {
+            forms.push(json.trim_matches('"').to_string());
+        }
+        forms.sort();
+        forms.dedup();
+        for form in forms {
+            if form.len() >= MIN_REDACT_LEN && !self.needles.iter().any(|(n, _)| **n == form) {
+                self.needles.push((Zeroizing::new(form), label.clone()));
+            }
+        }
+        // Longest first, so a value is replaced before a substring of it.
+        self.needles
+            .sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+    }
+
+    /// Number of strings it scrubs.
+    pub fn len(&self) -> usize {
+        self.needles.len()
+    }
+
+    /// True when it knows no secret.
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// The text with every known secret replaced by a label.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (needle, label) in &self.needles {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), label);
+            }
+        }
+        out
+    }
+}
+
+/// Percent-encoding of everything but unreserved characters (RFC 3986).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_debug_never_show_the_value() {
+        let s = Secret::new("canary-value-1234567890");
+        for text in [format!("{s}"), format!("{s:?}"), format!("{s:#?}")] {
+            assert!(!text.contains("canary"), "{text}");
+            assert!(text.contains("23 bytes"), "{text}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_are_stable_within_a_run_and_differ_between_values() {
+        let a = Secret::new("value-a");
+        assert_eq!(a.fingerprint(), Secret::new("value-a").fingerprint());
+        assert_ne!(a.fingerprint(), Secret::new("value-b").fingerprint());
+        assert_eq!(a.fingerprint().len(), 8);
+    }
+
+    #[test]
+    fn secret_names() {
+        for (name, secret) in [
+            ("JWT_SECRET", true),
+            ("E2E_OAUTH_SIMULATION_KEY", true),
+            ("api_token", true),
+            ("DB_PASSWORD", true),
+            ("AUTH_SERVICE_URL", false),
+            ("WEBSOCKET_URL", false),
+            ("ENVIRONMENT", false),
+        ] {
+            assert_eq!(name_looks_secret(name), secret, "{name}");
+        }
+    }
+
+    #[test]
+    fn secret_values() {
+        for (value, secret) in [
+            ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", true),
+            ("postgres://app:hunter2@db:5432/app", true),
+            ("https://auth.staging.example.com", false),
+            ("ghp_abcdefghijklmnopqrstuvwxyz0123", true),
+            ("k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2Io", true),
+            ("staging", false),
+            ("this is a sentence that is long enough to pass", false),
+            ("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false),
+        ] {
+            assert_eq!(value_looks_secret(value), secret, "{value}");
+        }
+    }
+
+    #[test]
+    fn redactor_scrubs_value_and_encodings() {
+        let s = Secret::new("canary:secret/value+1");
+        let mut r = Redactor::new();
+        r.add(&s);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(s.expose());
+        let text = format!(
+            "raw {} b64 {} url {} hex {}",
+            s.expose(),
+            b64,
+            url_encode(s.expose()),
+            hex::encode(s.expose())
+        );
+        let out = r.scrub(&text);
+        assert!(!out.contains("canary"), "{out}");
+        assert!(!out.contains(&b64), "{out}");
+        assert!(out.contains("[redacted: fp "), "{out}");
+    }
+
+    #[test]
+    fn redactor_ignores_short_values() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new("1"));
+        assert!(r.is_empty());
+        assert_eq!(r.scrub("a 1 b"), "a 1 b");
+    }
+}

@@ -1,0 +1,95 @@
+//! `kind = "env"`: the process environment, filtered.
+//!
+//! What CI injects (GitHub secrets, `--env-file`) is often the copy that
+//! drifts; reading the environment lets driftgate compare it too. Only the
+//! variables the user names (a prefix or a list) are read, so the whole
+//! environment of a CI runner never lands in a snapshot.
+
+use super::Snapshot;
+use crate::config::SourceConfig;
+use crate::secret::Secret;
+
+/// Reads the variables selected by `prefix` and/or `keys`.
+pub fn read(cfg: &SourceConfig, prefix: Option<&str>, keys: &[String], strip: bool) -> Snapshot {
+    read_from(cfg, prefix, keys, strip, std::env::vars_os())
+}
+
+/// Same as [`read`] over any list of variables (the process's, or a test's).
+pub fn read_from(
+    cfg: &SourceConfig,
+    prefix: Option<&str>,
+    keys: &[String],
+    strip: bool,
+    vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Snapshot {
+    let mut items = Vec::new();
+    let mut skipped_non_utf8 = Vec::new();
+    for (name, value) in vars {
+        let Some(name) = name.to_str() else { continue };
+        let by_prefix = prefix.is_some_and(|p| name.starts_with(p));
+        let by_list = keys.iter().any(|k| k == name);
+        if !(by_prefix || by_list) {
+            continue;
+        }
+        let Ok(value) = value.into_string() else {
+            skipped_non_utf8.push(name.to_string());
+            continue;
+        };
+        let native = match (strip, prefix) {
+            (true, Some(p)) if by_prefix && name.len() > p.len() => name[p.len()..].to_string(),
+            _ => name.to_string(),
+        };
+        items.push((native, Secret::new(value), format!("env:{name}")));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut snap = super::flat_snapshot(cfg, "env", "the process environment".into(), items);
+    for name in skipped_non_utf8 {
+        snap.issues.push(super::Issue::Unavailable {
+            key: Some(cfg.logical_key(&name).to_string()),
+            resource: format!("env:{name}"),
+            reason: format!("environment variable {name} is not valid UTF-8"),
+            hint: None,
+        });
+    }
+    snap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceKind;
+
+    fn cfg() -> SourceConfig {
+        SourceConfig {
+            name: "ci".into(),
+            environment: Some("staging".into()),
+            rename: [("JWT_SECRET_STAGING".to_string(), "JWT_SECRET".to_string())]
+                .into_iter()
+                .collect(),
+            kind: SourceKind::Env {
+                prefix: None,
+                keys: vec![],
+                strip_prefix: false,
+            },
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn filters_by_prefix_and_list_and_renames() {
+        let vars = [
+            ("APP_JWT_SECRET_STAGING", "a"),
+            ("APP_URL", "b"),
+            ("HOME", "/root"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.into(), v.into()));
+        let snap = read_from(&cfg(), Some("APP_"), &["HOME".into()], true, vars);
+        let keys = snap.keys();
+        assert_eq!(keys, vec!["HOME", "JWT_SECRET", "URL"]);
+        assert_eq!(
+            snap.get("JWT_SECRET").unwrap().location,
+            "env:APP_JWT_SECRET_STAGING"
+        );
+    }
+}

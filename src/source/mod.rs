@@ -1,0 +1,324 @@
+//! Sources: the places a setting lives, read into plain [`Snapshot`]s.
+//!
+//! This is one of the two places that do I/O (the other is `probe`). Each
+//! kind of source has its own file and turns what it reads into the same
+//! shape: logical key -> [`Entry`] (a [`Secret`] value and where it came
+//! from), grouped in [`View`]s (one for a file; one per serving revision for
+//! a Cloud Run service), plus [`Issue`]s it noticed on the way (a line that
+//! does not parse, a secret it was not allowed to read). Checks never do
+//! I/O; they read snapshots.
+
+pub mod cloud_run;
+pub mod command;
+pub mod dotenv;
+pub mod env;
+pub mod google;
+pub mod secret_manager;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::config::{SourceConfig, SourceKind};
+use crate::secret::Secret;
+
+/// Everything read from one source.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Source name as written in the config.
+    pub name: String,
+    /// Environment it belongs to.
+    pub environment: Option<String>,
+    /// `dotenv`, `env`, `command`, `secret_manager`, `cloud_run`.
+    pub kind: &'static str,
+    /// Read, skipped, or unavailable as a whole.
+    pub state: SourceState,
+    /// What was read: one view, or one per serving revision (most traffic first).
+    pub views: Vec<View>,
+    /// What the adapter noticed while reading.
+    pub issues: Vec<Issue>,
+    /// A human name for messages: `Cloud Run service netra-backend-staging`,
+    /// `config/staging.env`.
+    pub display: String,
+}
+
+/// Whether a source could be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceState {
+    /// Read (some keys may still be unreadable; see [`Issue::Unavailable`]).
+    Read,
+    /// Not read on purpose (`--offline`).
+    Skipped(String),
+    /// Could not be read at all (an [`Issue::Unavailable`] with no key says why).
+    Unavailable,
+}
+
+/// One set of values: a file, or one Cloud Run revision.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// The revision, for Cloud Run.
+    pub revision: Option<Revision>,
+    /// Logical key -> entry.
+    pub entries: IndexMap<String, Entry>,
+}
+
+/// A Cloud Run revision a view was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// Revision name (`netra-backend-staging-00042-abc`), or `template`.
+    pub name: String,
+    /// Share of traffic, 0-100.
+    pub traffic_percent: u32,
+    /// Creation time, RFC 3339, when known.
+    pub create_time: Option<String>,
+    /// True for the latest ready revision.
+    pub latest_ready: bool,
+    /// `run: p/region/service@revision`.
+    pub location: String,
+}
+
+/// One value and where it came from.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Logical key (after `rename`).
+    pub key: String,
+    /// Name in the source (`JWT_SECRET_STAGING`).
+    pub native_key: String,
+    /// The value.
+    pub value: Secret,
+    /// Where a person can open it (`config/staging.env:3`).
+    pub location: String,
+    /// How the value was set.
+    pub origin: Origin,
+}
+
+/// How a value was set, for diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Origin {
+    /// A plain value (file line, plain Cloud Run env var).
+    #[default]
+    Plain,
+    /// A Secret Manager version, read directly or through a `secretKeyRef`.
+    SecretVersion {
+        /// Full resource name of the secret (`projects/p/secrets/s`).
+        secret: String,
+        /// Version as written (`latest`, `3`).
+        requested: String,
+        /// Version number it resolved to, when known.
+        resolved: Option<String>,
+        /// Creation time of that version, RFC 3339.
+        create_time: Option<String>,
+        /// Newest enabled version of the secret, when known.
+        newest_enabled: Option<String>,
+        /// True when this came through a Cloud Run `secretKeyRef`.
+        via_ref: bool,
+    },
+}
+
+/// Something an adapter noticed while reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// An env line that does not parse.
+    Syntax {
+        /// `config/staging.env:12`.
+        location: String,
+        /// What is wrong, without the value.
+        message: String,
+    },
+    /// A key defined twice in one file.
+    DuplicateKey {
+        /// Logical key.
+        key: String,
+        /// Location of the later definition (the one that wins).
+        location: String,
+        /// Line of the earlier one.
+        first_line: usize,
+    },
+    /// The source, or one key of it, could not be read.
+    Unavailable {
+        /// The key, or None for the whole source.
+        key: Option<String>,
+        /// Resource or path.
+        resource: String,
+        /// Why, in one sentence (never a value).
+        reason: String,
+        /// What to do, where known.
+        hint: Option<String>,
+    },
+    /// A mapped secret or key that does not exist.
+    NotFound {
+        /// Logical key.
+        key: String,
+        /// Resource name.
+        resource: String,
+        /// Why it is missing (deleted secret, no such version...).
+        reason: String,
+    },
+    /// A payload whose CRC32C does not match.
+    ChecksumMismatch {
+        /// Logical key.
+        key: String,
+        /// Resource name of the version.
+        resource: String,
+    },
+}
+
+impl Snapshot {
+    /// A snapshot with nothing read yet.
+    pub fn new(cfg: &SourceConfig, kind: &'static str, display: impl Into<String>) -> Self {
+        Snapshot {
+            name: cfg.name.clone(),
+            environment: cfg.environment.clone(),
+            kind,
+            state: SourceState::Read,
+            views: Vec::new(),
+            issues: Vec::new(),
+            display: display.into(),
+        }
+    }
+
+    /// The view references resolve against: most traffic, latest ready on a tie.
+    pub fn primary(&self) -> Option<&View> {
+        self.views.first()
+    }
+
+    /// The primary view's entry for a key.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.primary().and_then(|v| v.entries.get(key))
+    }
+
+    /// True when values were read.
+    pub fn is_read(&self) -> bool {
+        self.state == SourceState::Read
+    }
+
+    /// True when this key could not be read (whole source, or that key).
+    pub fn is_unreadable(&self, key: &str) -> bool {
+        !self.is_read()
+            || self
+                .issues
+                .iter()
+                .any(|i| matches!(i, Issue::Unavailable { key: Some(k), .. } if k == key))
+    }
+
+    /// True when the key is known absent (read, and not there in any view).
+    pub fn lacks(&self, key: &str) -> bool {
+        self.is_read()
+            && !self.is_unreadable(key)
+            && !self.views.iter().any(|v| v.entries.contains_key(key))
+    }
+
+    /// Every logical key in any view, in first-seen order.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for v in &self.views {
+            for k in v.entries.keys() {
+                if !out.contains(&k.as_str()) {
+                    out.push(k);
+                }
+            }
+        }
+        out
+    }
+
+    /// Orders views: most traffic first, the latest ready revision on a tie.
+    pub fn sort_views(&mut self) {
+        self.views.sort_by(|a, b| {
+            let key = |v: &View| {
+                v.revision
+                    .as_ref()
+                    .map_or((0, false), |r| (r.traffic_percent, r.latest_ready))
+            };
+            key(b).cmp(&key(a))
+        });
+    }
+}
+
+/// What every adapter may use while reading.
+#[derive(Debug, Clone)]
+pub struct GatherContext {
+    /// Bound on each network operation, retries included.
+    pub timeout: Duration,
+    /// Bound on requests in flight.
+    pub limiter: Arc<tokio::sync::Semaphore>,
+    /// `--concurrency`.
+    pub concurrency: usize,
+    /// Google clients, built once and shared.
+    pub google: Arc<google::Clients>,
+}
+
+impl GatherContext {
+    /// A context with the given bounds.
+    pub fn new(timeout: Duration, concurrency: usize) -> Self {
+        let concurrency = concurrency.max(1);
+        GatherContext {
+            timeout,
+            limiter: Arc::new(tokio::sync::Semaphore::new(concurrency)),
+            concurrency,
+            google: Arc::new(google::Clients::default()),
+        }
+    }
+}
+
+/// Reads one source. Never fails: what went wrong is in the snapshot.
+pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
+    let mut snap = match &cfg.kind {
+        SourceKind::Dotenv { path } => dotenv::read(cfg, path),
+        SourceKind::Env {
+            prefix,
+            keys,
+            strip_prefix,
+        } => env::read(cfg, prefix.as_deref(), keys, *strip_prefix),
+        SourceKind::Command { .. } => command::read(cfg, cx).await,
+        SourceKind::SecretManager { .. } => secret_manager::read(cfg, cx).await,
+        SourceKind::CloudRun { .. } => cloud_run::read(cfg, cx).await,
+    };
+    snap.sort_views();
+    snap
+}
+
+/// A snapshot for a source that `--offline` skips.
+pub fn skipped(cfg: &SourceConfig, reason: &str) -> Snapshot {
+    let mut s = Snapshot::new(cfg, kind_name(&cfg.kind), cfg.name.clone());
+    s.state = SourceState::Skipped(reason.to_string());
+    s
+}
+
+/// The kind as written in the config.
+pub fn kind_name(kind: &SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Dotenv { .. } => "dotenv",
+        SourceKind::Env { .. } => "env",
+        SourceKind::Command { .. } => "command",
+        SourceKind::SecretManager { .. } => "secret_manager",
+        SourceKind::CloudRun { .. } => "cloud_run",
+    }
+}
+
+/// Builds a one-view snapshot from `(native key, value, location)` triples,
+/// applying `rename`. Used by every kind that reads flat key/value data.
+pub fn flat_snapshot(
+    cfg: &SourceConfig,
+    kind: &'static str,
+    display: String,
+    items: impl IntoIterator<Item = (String, Secret, String)>,
+) -> Snapshot {
+    let mut snap = Snapshot::new(cfg, kind, display);
+    let mut view = View::default();
+    for (native, value, location) in items {
+        let key = cfg.logical_key(&native).to_string();
+        view.entries.insert(
+            key.clone(),
+            Entry {
+                key,
+                native_key: native,
+                value,
+                location,
+                origin: Origin::Plain,
+            },
+        );
+    }
+    snap.views.push(view);
+    snap
+}

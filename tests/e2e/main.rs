@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binary against fixture folders and the sandbox.
+//!
+//! One integration test binary (it links once); each module is a scenario
+//! family.
+
+mod support;
