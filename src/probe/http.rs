@@ -11,6 +11,8 @@ use crate::secret::Secret;
 pub struct Observation {
     /// A token found in the response (`expect.jwt.at`).
     pub token: Option<Secret>,
+    /// What the jwt checks verify about that token.
+    pub token_check: Option<crate::jwt::TokenCheck>,
 }
 
 /// Sends the request; returns the location (with method and URL) and the result.

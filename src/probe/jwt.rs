@@ -12,10 +12,15 @@ use crate::secret::Secret;
 pub struct Observation {
     /// The token minted.
     pub token: Option<Secret>,
+    /// What the jwt checks verify.
+    pub check: Option<crate::jwt::TokenCheck>,
 }
 
 /// Mints and records; verification happens in the checks.
 pub fn run(p: &JwtProbe, lookup: &dyn Lookup, now: u64) -> ProbeResult {
     let _ = (p, lookup, now);
-    ProbeResult::Jwt(Observation { token: None })
+    ProbeResult::Jwt(Observation {
+        token: None,
+        check: None,
+    })
 }

@@ -50,6 +50,15 @@ pub enum ProbeResult {
 }
 
 impl ProbeOutcome {
+    /// Tokens this probe hands to the jwt checks.
+    pub fn token_checks(&self) -> Vec<&crate::jwt::TokenCheck> {
+        match &self.result {
+            ProbeResult::Jwt(o) => o.check.iter().collect(),
+            ProbeResult::Http(o) => o.token_check.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The token this probe obtained, for `${probe.NAME.token}`.
     pub fn token(&self) -> Option<&Secret> {
         match &self.result {

@@ -31,3 +31,80 @@ pub struct Seed {
     #[serde(default)]
     pub hosts: indexmap::IndexMap<String, String>,
 }
+
+/// Base URLs of a running sandbox.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Secret Manager v1 and Cloud Run Admin v2 (`http://127.0.0.1:PORT`).
+    pub google: String,
+    /// The auth service.
+    pub auth: String,
+    /// The WebSocket backend (`ws://127.0.0.1:PORT`).
+    pub websocket: String,
+}
+
+/// A running sandbox; dropping it stops every server.
+#[derive(Debug)]
+pub struct Running {
+    /// Where each part listens.
+    pub endpoints: Endpoints,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Binds every part on `host` (port 0: free ports; else `port`, `port+1`,
+/// `port+2`) and serves it in the background.
+pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running> {
+    let bind = |offset: u16| {
+        let addr = if port == 0 {
+            format!("{host}:0")
+        } else {
+            format!("{host}:{}", port + offset)
+        };
+        async move { tokio::net::TcpListener::bind(addr).await }
+    };
+    let g = bind(0).await?;
+    let a = bind(1).await?;
+    let w = bind(2).await?;
+    let endpoints = Endpoints {
+        google: format!("http://{}", g.local_addr()?),
+        auth: format!("http://{}", a.local_addr()?),
+        websocket: format!("ws://{}", w.local_addr()?),
+    };
+    let tasks = vec![
+        google::serve(g, seed.google.clone()),
+        auth::serve(a, seed.auth.clone()),
+        ws::serve(w, seed.websocket.clone()),
+    ];
+    Ok(Running { endpoints, tasks })
+}
+
+/// Reads a seed file.
+pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        crate::config::ConfigError::file(
+            shown.clone(),
+            format!("cannot read the sandbox seed: {e}"),
+        )
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let (line, column) = e
+            .span()
+            .map(|s| crate::config::line_col(&text, s.start))
+            .unzip();
+        crate::config::ConfigError {
+            path: shown,
+            line,
+            column,
+            message: e.message().trim().replace('\n', " "),
+        }
+    })
+}

@@ -28,7 +28,11 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Runs driftgate in `dir` with `args`.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    bin().current_dir(dir).args(args).output().expect("driftgate runs")
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("driftgate runs")
 }
 
 /// stdout as text.
@@ -44,7 +48,11 @@ pub fn stderr(o: &Output) -> String {
 /// The JSON report on stdout.
 pub fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", stdout(o), stderr(o))
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(o),
+            stderr(o)
+        )
     })
 }
 
