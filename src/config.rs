@@ -468,6 +468,9 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// Notification targets.
     pub notify: NotifyConfig,
+    /// Probe URL host -> base URL to send it to instead; set at run time by
+    /// `check --sandbox`, empty from the file.
+    pub probe_rewrites: Vec<(String, String)>,
 }
 
 /// A source as configured.
@@ -1064,6 +1067,7 @@ fn validate(raw: RawConfig, file: ConfigFile) -> Result<Config, ConfigError> {
         probes,
         waivers,
         notify: raw.notify,
+        probe_rewrites: Vec::new(),
     })
 }
 

@@ -174,7 +174,7 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
         offline: settings.global.offline,
         timeout: settings.global.timeout,
         now: started_at,
-        rewrites: Vec::new(),
+        rewrites: config.probe_rewrites.clone(),
     };
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
     let mut report = evaluate(config, &snapshots, &outcomes, started_at, settings);

@@ -1,7 +1,12 @@
 //! `key-missing`: a key a rule needs is absent from a source.
 
+use super::compare::{join_names, source_display};
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::config::RuleKind;
+use crate::interpolate::ResolveError;
+use crate::probe::ProbeResult;
+use crate::report::{Finding, Status};
+use crate::source::{Issue, Snapshot};
 
 declare_check! {
 /// A key a rule needs is absent from a source.
@@ -21,5 +26,228 @@ declare_check! {
 impl_check!(KeyMissing, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for rule in cx.config.rules.iter().filter(|r| r.kind == RuleKind::Present) {
+        for key in &rule.keys {
+            let mut holders = Vec::new();
+            for snap in cx.selected(&rule.sources) {
+                if !snap.is_read() || snap.is_unreadable(key) || not_found(snap, key) {
+                    continue;
+                }
+                match missing_views(snap, key) {
+                    Missing::Nowhere => holders.push(snap.name.as_str()),
+                    Missing::Everywhere => out.push(missing_everywhere(cx, snap, key)),
+                    Missing::Revisions(revs) => {
+                        for (rev, location) in revs {
+                            out.push(
+                                Finding::new(
+                                    KeyMissing::ID,
+                                    Status::Fail,
+                                    format!(
+                                        "{key} is missing from serving revision {rev} of {} (present in the other serving revisions)",
+                                        source_display(snap)
+                                    ),
+                                )
+                                .keys([key.as_str()])
+                                .sources([snap.name.as_str()])
+                                .location(location)
+                                .hint("deploy a new revision with the key, or move traffic off the old revision"),
+                            );
+                        }
+                    }
+                }
+            }
+            if !holders.is_empty() {
+                out.push(
+                    Finding::new(
+                        KeyMissing::ID,
+                        Status::Pass,
+                        format!("{key} is present in {}", join_names(&holders)),
+                    )
+                    .keys([key.as_str()])
+                    .sources(holders),
+                );
+            }
+        }
+    }
+    for snap in cx.snapshots.values() {
+        for issue in &snap.issues {
+            if let Issue::NotFound {
+                key,
+                resource,
+                reason,
+            } = issue
+            {
+                out.push(
+                    Finding::new(
+                        KeyMissing::ID,
+                        Status::Fail,
+                        format!("{key} is missing from {}: {reason}", source_display(snap)),
+                    )
+                    .keys([key.as_str()])
+                    .sources([snap.name.as_str()])
+                    .location(resource.clone()),
+                );
+            }
+        }
+    }
+    for probe in cx.probes {
+        if let ProbeResult::Unresolved(ResolveError::MissingKey {
+            reference,
+            source_name,
+            key,
+        }) = &probe.result
+        {
+            out.push(
+                Finding::new(
+                    KeyMissing::ID,
+                    Status::Fail,
+                    format!(
+                        "probe {} did not run: {reference} refers to {key}, which source {source_name} does not hold",
+                        probe.name
+                    ),
+                )
+                .keys([key.as_str()])
+                .sources([source_name.as_str()])
+                .location(probe.location.clone()),
+            );
+        }
+    }
+}
+
+enum Missing {
+    Nowhere,
+    Everywhere,
+    Revisions(Vec<(String, String)>),
+}
+
+fn missing_views(snap: &Snapshot, key: &str) -> Missing {
+    let lacking: Vec<&crate::source::View> = snap
+        .views
+        .iter()
+        .filter(|v| !v.entries.contains_key(key))
+        .collect();
+    if lacking.is_empty() {
+        Missing::Nowhere
+    } else if lacking.len() == snap.views.len() {
+        Missing::Everywhere
+    } else {
+        Missing::Revisions(
+            lacking
+                .iter()
+                .filter_map(|v| v.revision.as_ref())
+                .map(|r| (r.name.clone(), r.location.clone()))
+                .collect(),
+        )
+    }
+}
+
+fn not_found(snap: &Snapshot, key: &str) -> bool {
+    snap.issues
+        .iter()
+        .any(|i| matches!(i, Issue::NotFound { key: k, .. } if k == key))
+}
+
+/// "KEY is missing from X (present in A and B)": where else the key is,
+/// in the same environment, is usually where the fix comes from.
+fn missing_everywhere(cx: &Context<'_>, snap: &Snapshot, key: &str) -> Finding {
+    let elsewhere: Vec<&str> = cx
+        .snapshots
+        .values()
+        .filter(|s| s.name != snap.name)
+        .filter(|s| snap.environment.is_none() || s.environment == snap.environment)
+        .filter(|s| s.views.iter().any(|v| v.entries.contains_key(key)))
+        .map(|s| s.name.as_str())
+        .collect();
+    let present = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        format!(" (present in {})", join_names(&elsewhere))
+    };
+    let location = snap
+        .primary()
+        .and_then(|v| v.revision.as_ref())
+        .map(|r| r.location.clone())
+        .or_else(|| match &cx.config.sources.get(&snap.name).map(|s| &s.kind) {
+            Some(crate::config::SourceKind::Dotenv { path }) => Some(path.display().to_string()),
+            _ => None,
+        });
+    Finding::new(
+        KeyMissing::ID,
+        Status::Fail,
+        format!("{key} is missing from {}{present}", source_display(snap)),
+    )
+    .keys([key])
+    .sources([snap.name.as_str()])
+    .location_opt(location)
+    .hint_opt((!elsewhere.is_empty()).then(|| {
+        format!("add {key} to {} with the value {} holds", snap.name, elsewhere[0])
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{config, run, snap, with_revision};
+    use super::*;
+
+    const CFG: &str = r#"
+[sources.staging_file]
+kind = "dotenv"
+path = "staging.env"
+environment = "staging"
+[sources.staging_secrets]
+kind = "dotenv"
+path = "s.env"
+environment = "staging"
+[sources.staging_backend]
+kind = "dotenv"
+path = "b.env"
+environment = "staging"
+[[rule]]
+kind = "present"
+keys = ["E2E_OAUTH_SIMULATION_KEY"]
+sources = ["staging_backend"]
+"#;
+
+    #[test]
+    fn missing_names_where_else_it_is() {
+        let k = "E2E_OAUTH_SIMULATION_KEY";
+        let snaps = vec![
+            snap("staging_file", "staging", "dotenv", &[(k, "bypass-1234567")]),
+            snap("staging_secrets", "staging", "dotenv", &[(k, "bypass-1234567")]),
+            snap("staging_backend", "staging", "cloud_run", &[("JWT_SECRET", "x")]),
+        ];
+        let f = run(&KeyMissing, &config(CFG), snaps, &[]);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Fail);
+        assert_eq!(
+            f[0].message,
+            "E2E_OAUTH_SIMULATION_KEY is missing from Cloud Run service staging_backend (present in staging_file and staging_secrets)"
+        );
+    }
+
+    #[test]
+    fn present_passes_and_partial_revisions_fail() {
+        let k = "E2E_OAUTH_SIMULATION_KEY";
+        let ok = vec![snap("staging_backend", "staging", "cloud_run", &[(k, "v")])];
+        let f = run(&KeyMissing, &config(CFG), ok, &[]);
+        assert_eq!(f[0].status, Status::Pass);
+        let split = with_revision(
+            snap("staging_backend", "staging", "cloud_run", &[(k, "v")]),
+            "svc-00041",
+            10,
+            &[],
+        );
+        let f = run(&KeyMissing, &config(CFG), vec![split], &[]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].status, Status::Fail);
+        assert!(f[0].message.contains("serving revision svc-00041"), "{}", f[0].message);
+        assert_eq!(f[0].location.as_deref(), Some("run: p/r/svc@svc-00041"));
+    }
+
+    #[test]
+    fn unread_sources_make_no_failure() {
+        let mut s = snap("staging_backend", "staging", "cloud_run", &[]);
+        s.state = crate::source::SourceState::Unavailable;
+        assert!(run(&KeyMissing, &config(CFG), vec![s], &[]).is_empty());
+    }
 }

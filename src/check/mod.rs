@@ -29,6 +29,8 @@ mod ws_rejected;
 mod ws_subprotocol;
 
 pub mod compare;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use indexmap::IndexMap;
 

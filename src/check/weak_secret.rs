@@ -1,7 +1,9 @@
 //! `weak-secret`: a secret shorter than `min_bytes`, or a placeholder outside test environments.
 
+use std::collections::HashSet;
+
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::report::{Finding, Status};
 
 declare_check! {
 /// A secret shorter than `min_bytes`, or a placeholder outside test environments.
@@ -19,6 +21,143 @@ declare_check! {
 }
 impl_check!(WeakSecret, run);
 
+/// Substrings that mark a placeholder anywhere in a value.
+const PLACEHOLDER_PARTS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "replace-me",
+    "placeholder",
+    "dummy",
+    "example",
+];
+
+/// Prefixes that mark a placeholder.
+const PLACEHOLDER_PREFIXES: &[&str] = &["test-", "dev-"];
+
+/// Environments where placeholders are expected.
+const RELAXED_ENVIRONMENTS: &[&str] = &["test", "dev", "development", "local"];
+
+/// Why a value is weak, if it is.
+pub(crate) fn weakness(value: &str, min_bytes: Option<usize>, environment: Option<&str>) -> Option<String> {
+    if value.is_empty() {
+        return Some("is empty".into());
+    }
+    if let Some(min) = min_bytes {
+        if value.len() < min {
+            return Some(format!("is {} bytes, shorter than min_bytes = {min}", value.len()));
+        }
+    }
+    let relaxed = environment.is_some_and(|e| RELAXED_ENVIRONMENTS.contains(&e.to_ascii_lowercase().as_str()));
+    if !relaxed {
+        let lower = value.to_ascii_lowercase();
+        if let Some(p) = PLACEHOLDER_PARTS.iter().find(|p| lower.contains(*p)) {
+            return Some(format!("looks like a placeholder (contains `{p}`)"));
+        }
+        if let Some(p) = PLACEHOLDER_PREFIXES.iter().find(|p| lower.starts_with(*p)) {
+            return Some(format!("looks like a placeholder (starts with `{p}`)"));
+        }
+    }
+    None
+}
+
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for snap in cx.snapshots.values().filter(|s| s.is_read()) {
+        let mut checked = 0usize;
+        let mut weak = 0usize;
+        let mut seen = HashSet::new();
+        for view in &snap.views {
+            for entry in view.entries.values() {
+                if !cx.is_secret(&entry.key, Some(&entry.value)) {
+                    continue;
+                }
+                if !seen.insert((entry.key.clone(), entry.value.fingerprint())) {
+                    continue;
+                }
+                checked += 1;
+                let min = cx.config.keys.get(&entry.key).and_then(|k| k.min_bytes);
+                if let Some(why) = weakness(entry.value.expose(), min, snap.environment.as_deref()) {
+                    weak += 1;
+                    let env = snap
+                        .environment
+                        .as_deref()
+                        .map(|e| format!(" (environment {e})"))
+                        .unwrap_or_default();
+                    out.push(
+                        Finding::new(
+                            WeakSecret::ID,
+                            Status::Fail,
+                            format!("{} in {}{env} {why}", entry.key, snap.name),
+                        )
+                        .keys([entry.key.as_str()])
+                        .sources([snap.name.as_str()])
+                        .location(entry.location.clone())
+                        .hint("generate a real value (openssl rand -base64 48) and store it in every source of this environment"),
+                    );
+                }
+            }
+        }
+        if checked > 0 && weak == 0 {
+            let noun = if checked == 1 { "secret" } else { "secrets" };
+            out.push(
+                Finding::new(
+                    WeakSecret::ID,
+                    Status::Pass,
+                    format!("{checked} {noun} in {} pass length and placeholder checks", snap.name),
+                )
+                .sources([snap.name.as_str()]),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{config, run, snap};
+    use super::*;
+
+    #[test]
+    fn weakness_table() {
+        for (value, min, env, expected) in [
+            ("", None, Some("staging"), Some("is empty")),
+            ("short", Some(32), Some("staging"), Some("is 5 bytes, shorter than min_bytes = 32")),
+            ("please-change-me-now-0123456789abcdef", Some(32), Some("staging"), Some("contains `change-me`")),
+            ("test-secret-0123456789abcdef0123456789", None, Some("production"), Some("starts with `test-`")),
+            ("test-secret-0123456789abcdef0123456789", None, Some("test"), None),
+            ("dev-only-0123456789", None, Some("local"), None),
+            ("EXAMPLE-key-0123456789", None, None, Some("contains `example`")),
+            ("k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq", Some(32), Some("staging"), None),
+        ] {
+            let got = weakness(value, min, env);
+            match expected {
+                None => assert_eq!(got, None, "{value}"),
+                Some(n) => assert!(got.as_deref().is_some_and(|g| g.contains(n)), "{value}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn applies_to_secret_keys_only_and_passes_clean_sources() {
+        let cfg = config(
+            r#"
+[sources.staging_file]
+kind = "dotenv"
+path = "s.env"
+environment = "staging"
+[keys.JWT_SECRET]
+min_bytes = 32
+"#,
+        );
+        let snaps = vec![snap(
+            "staging_file",
+            "staging",
+            "dotenv",
+            &[("JWT_SECRET", "too-short"), ("APP_NAME", "example-app")],
+        )];
+        let f = run(&WeakSecret, &cfg, snaps, &[]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.starts_with("JWT_SECRET in staging_file (environment staging) is 9 bytes"));
+        let clean = vec![snap("staging_file", "staging", "dotenv", &[("JWT_SECRET", "k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq")])];
+        let f = run(&WeakSecret, &cfg, clean, &[]);
+        assert_eq!(f[0].status, Status::Pass);
+    }
 }

@@ -1,0 +1,96 @@
+//! Building check contexts from literal data, for table-driven unit tests.
+
+use indexmap::IndexMap;
+
+use crate::config::{parse, Config, ConfigFile};
+use crate::probe::ProbeOutcome;
+use crate::report::Finding;
+use crate::secret::Secret;
+use crate::source::{Entry, Origin, Revision, Snapshot, SourceState, View};
+
+/// A config from TOML text (paths relative to `config/`).
+pub fn config(text: &str) -> Config {
+    parse(ConfigFile {
+        path: "config/driftgate.toml".into(),
+        text: text.to_string(),
+    })
+    .unwrap_or_else(|e| panic!("test config: {e}"))
+}
+
+/// A one-view snapshot of `(key, value)` pairs at lines 1, 2, ...
+pub fn snap(name: &str, env: &str, kind: &'static str, pairs: &[(&str, &str)]) -> Snapshot {
+    let mut view = View::default();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        view.entries.insert(
+            k.to_string(),
+            Entry {
+                key: k.to_string(),
+                native_key: k.to_string(),
+                value: Secret::new(*v),
+                location: format!("config/{name}.env:{}", i + 1),
+                origin: Origin::Plain,
+            },
+        );
+    }
+    Snapshot {
+        name: name.into(),
+        environment: (!env.is_empty()).then(|| env.to_string()),
+        kind,
+        state: SourceState::Read,
+        views: vec![view],
+        issues: Vec::new(),
+        display: if kind == "cloud_run" {
+            format!("Cloud Run service {name}")
+        } else {
+            name.to_string()
+        },
+    }
+}
+
+/// Adds a revision view to a snapshot.
+pub fn with_revision(mut s: Snapshot, rev: &str, percent: u32, pairs: &[(&str, &str)]) -> Snapshot {
+    let mut view = View {
+        revision: Some(Revision {
+            name: rev.into(),
+            traffic_percent: percent,
+            create_time: None,
+            latest_ready: false,
+            location: format!("run: p/r/svc@{rev}"),
+        }),
+        ..View::default()
+    };
+    for (k, v) in pairs {
+        view.entries.insert(
+            k.to_string(),
+            Entry {
+                key: k.to_string(),
+                native_key: k.to_string(),
+                value: Secret::new(*v),
+                location: format!("run: p/r/svc@{rev}"),
+                origin: Origin::Plain,
+            },
+        );
+    }
+    s.views.push(view);
+    s
+}
+
+/// Runs one check function over a config and snapshots.
+pub fn run(
+    check: &dyn super::Check,
+    config: &Config,
+    snaps: Vec<Snapshot>,
+    probes: &[ProbeOutcome],
+) -> Vec<Finding> {
+    let snapshots: IndexMap<String, Snapshot> =
+        snaps.into_iter().map(|s| (s.name.clone(), s)).collect();
+    let cx = super::Context {
+        config,
+        snapshots: &snapshots,
+        probes,
+        now: 1_790_000_000,
+    };
+    let mut out = Vec::new();
+    check.run(&cx, &mut out);
+    out
+}
