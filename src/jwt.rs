@@ -59,7 +59,9 @@ pub struct TokenCheck {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     /// Not three dot-separated parts.
-    #[error("not a JWT: it has {parts} dot-separated part(s), a JWT has 3 (header.claims.signature)")]
+    #[error(
+        "not a JWT: it has {parts} dot-separated part(s), a JWT has 3 (header.claims.signature)"
+    )]
     NotJwt {
         /// How many parts it has.
         parts: usize,
@@ -340,7 +342,11 @@ impl fmt::Display for ClaimProblem {
                 write!(f, "expired {} ago (exp {exp})", human_secs(*ago))
             }
             ClaimProblem::NotYetValid { nbf, until } => {
-                write!(f, "not valid for another {} (nbf {nbf})", human_secs(*until))
+                write!(
+                    f,
+                    "not valid for another {} (nbf {nbf})",
+                    human_secs(*until)
+                )
             }
             ClaimProblem::IssuedInFuture { iat, ahead } => write!(
                 f,
@@ -408,12 +414,10 @@ pub fn check_claims(
                 exp: t,
                 ago: now - t,
             }),
-            "nbf" if t > now.saturating_add(LEEWAY_SECS) => {
-                out.push(ClaimProblem::NotYetValid {
-                    nbf: t,
-                    until: t - now,
-                })
-            }
+            "nbf" if t > now.saturating_add(LEEWAY_SECS) => out.push(ClaimProblem::NotYetValid {
+                nbf: t,
+                until: t - now,
+            }),
             "iat" if t > now.saturating_add(LEEWAY_SECS) => {
                 out.push(ClaimProblem::IssuedInFuture {
                     iat: t,
@@ -728,8 +732,12 @@ mod tests {
                 None,
                 req(&["sub", "exp", "iat"]),
                 vec![
-                    ClaimProblem::Missing { claim: "sub".into() },
-                    ClaimProblem::Missing { claim: "iat".into() },
+                    ClaimProblem::Missing {
+                        claim: "sub".into(),
+                    },
+                    ClaimProblem::Missing {
+                        claim: "iat".into(),
+                    },
                 ],
             ),
             (
@@ -785,7 +793,9 @@ mod tests {
                 json!({"exp": "tomorrow"}),
                 None,
                 vec![],
-                vec![ClaimProblem::NotANumber { claim: "exp".into() }],
+                vec![ClaimProblem::NotANumber {
+                    claim: "exp".into(),
+                }],
             ),
         ];
         for (c, issuer, required, want) in cases {
