@@ -720,7 +720,8 @@ mod tests {
     #[test]
     fn claim_checks() {
         let req = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let cases: Vec<(Value, Option<&str>, Vec<String>, Vec<ClaimProblem>)> = vec![
+        type Case<'a> = (Value, Option<&'a str>, Vec<String>, Vec<ClaimProblem>);
+        let cases: Vec<Case> = vec![
             (
                 json!({"sub": "u", "exp": NOW + 10, "iat": NOW, "iss": "auth"}),
                 Some("auth"),

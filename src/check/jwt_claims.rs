@@ -174,7 +174,8 @@ mod tests {
     fn table() {
         let good = json!({"sub": "u", "iss": "auth"});
         let raw = |s: &str| Secret::new(s);
-        let cases: Vec<(Secret, &str, Vec<(Status, &str)>)> = vec![
+        type Case<'a> = (Secret, &'a str, Vec<(Status, &'a str)>);
+        let cases: Vec<Case> = vec![
             (
                 token(STAGING, good.clone()),
                 "staging_file.JWT_SECRET",
