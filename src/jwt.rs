@@ -528,6 +528,17 @@ pub fn name_signers<'c>(
     (Vec::new(), near)
 }
 
+/// Labels of the candidates other than `label` that hold exactly `value`:
+/// "staging_secrets.JWT_SECRET holds the value of test_file.JWT_SECRET" is
+/// often the whole diagnosis.
+pub fn holders_of<'c>(candidates: &'c [Candidate], label: &str, value: &Secret) -> Vec<&'c str> {
+    candidates
+        .iter()
+        .filter(|c| c.label != label && c.value == *value)
+        .map(|c| c.label.as_str())
+        .collect()
+}
+
 /// How two secret values differ, in words that never show either:
 /// "differ only by a trailing newline in B", "those two values differ (44
 /// vs 45 bytes)".

@@ -444,6 +444,13 @@ fn judge(
                 };
                 v.lines
                     .push(format!("does NOT verify with {label}{detail}"));
+                let holders = jwt::holders_of(candidates, label, secret);
+                if !holders.is_empty() {
+                    v.lines.push(format!(
+                        "  {label} holds the same value as {}",
+                        holders.join(" and ")
+                    ));
+                }
                 if let Some(signer) = exact.first() {
                     entry["difference"] = Value::from(jwt::describe_difference(
                         &signer.label,

@@ -232,6 +232,7 @@ fn mismatch(
                 labels(&others)
             ));
         }
+        hint.push_str(&same_as(candidates, label, expected));
         Finding::new(JwtSignature::ID, Status::Fail, message).hint_opt(non_empty(hint))
     } else if let Some(first) = exact.first() {
         let mut message = format!(
@@ -250,10 +251,11 @@ fn mismatch(
         }
         Finding::new(JwtSignature::ID, Status::Fail, message)
             .hint(format!(
-                "{}: {}; {label}: {}",
+                "{}: {}; {label}: {}{}",
                 first.label,
                 first.value.describe(),
-                expected.describe()
+                expected.describe(),
+                same_as(candidates, label, expected)
             ))
             .sources(exact.iter().map(|c| c.source.clone()))
     } else if !near.is_empty() {
@@ -284,6 +286,19 @@ fn mismatch(
         ))
     };
     finding
+}
+
+/// "; staging_secrets.JWT_SECRET holds the same value as test_file.JWT_SECRET".
+fn same_as(candidates: &[Candidate], label: &str, value: &Secret) -> String {
+    let holders = jwt::holders_of(candidates, label, value);
+    if holders.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {label} holds the same value as {}",
+            holders.join(" and ")
+        )
+    }
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -600,6 +615,12 @@ environment = "test"
         );
         assert!(
             hint.contains("staging_secrets.JWT_SECRET: 33 bytes, fp "),
+            "{hint}"
+        );
+        assert!(
+            hint.ends_with(
+                "; staging_secrets.JWT_SECRET holds the same value as staging_file.JWT_SECRET"
+            ),
             "{hint}"
         );
         assert_eq!(f.keys, ["JWT_SECRET"]);
