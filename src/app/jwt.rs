@@ -120,8 +120,9 @@ fn parse_secret_ref<'c>(
     Err(AppError::Usage(msg))
 }
 
-/// Resolves a template against the sources read; a missing key is a usage
-/// error (exit 2), an unreadable source a runtime one (exit 3).
+/// Resolves a template against the sources read; a missing key, or a
+/// source `--env`/`--offline` left unread, is a usage error (exit 2); a
+/// source that failed to read is a runtime one (exit 3).
 fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secret, AppError> {
     let lookup = SnapshotLookup {
         snapshots,
@@ -129,6 +130,8 @@ fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secre
     };
     t.resolve(&lookup as &dyn Lookup).map_err(|e| match &e {
         ResolveError::MissingKey { .. } => AppError::Usage(e.to_string()),
+        // Not read because of --env or --offline: the flags' doing.
+        ResolveError::Unavailable { skipped: true, .. } => AppError::Usage(e.to_string()),
         ResolveError::Unavailable { source_name, .. } => {
             let why = snapshots
                 .get(source_name)

@@ -310,6 +310,17 @@ fn usage_errors_exit_2_and_garbage_tokens_exit_1() {
             &["jwt", "verify", "x.y.z", "--secret", "jwt-roundtrip"][..],
             "not SOURCE.KEY",
         ),
+        (
+            &[
+                "--env",
+                "test",
+                "jwt",
+                "mint",
+                "--secret",
+                "staging_file.JWT_SECRET",
+            ][..],
+            "it is not selected (--env)",
+        ),
     ] {
         let o = run("jwt-drift", &env, args, None);
         assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
