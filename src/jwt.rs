@@ -879,6 +879,56 @@ mod tests {
     }
 
     #[test]
+    fn candidates_cover_every_view_and_only_secrets() {
+        use crate::source::{Entry, Origin, Revision, SourceState, View};
+        let view = |rev: &str, pairs: &[(&str, &str)]| View {
+            revision: Some(Revision {
+                name: rev.into(),
+                traffic_percent: 50,
+                create_time: None,
+                latest_ready: false,
+                location: format!("run: p/r/s@{rev}"),
+            }),
+            entries: pairs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        Entry {
+                            key: k.to_string(),
+                            native_key: k.to_string(),
+                            value: Secret::new(*v),
+                            location: String::new(),
+                            origin: Origin::Plain,
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let snap = Snapshot {
+            name: "run".into(),
+            environment: Some("staging".into()),
+            kind: "cloud_run",
+            state: SourceState::Read,
+            views: vec![
+                view(
+                    "s-00042",
+                    &[("JWT_SECRET", "new-value"), ("URL", "https://x")],
+                ),
+                view("s-00041", &[("JWT_SECRET", "old-value")]),
+                view("s-00040", &[("JWT_SECRET", "new-value")]),
+            ],
+            issues: vec![],
+            display: "Cloud Run service s".into(),
+        };
+        let snaps: IndexMap<String, Snapshot> = [("run".to_string(), snap)].into_iter().collect();
+        let got = candidates(&snaps, |k, _| k.contains("SECRET"));
+        let labels: Vec<&str> = got.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["run.JWT_SECRET", "run.JWT_SECRET@s-00041"]);
+        assert_eq!(got[1].environment.as_deref(), Some("staging"));
+    }
+
+    #[test]
     fn differences_are_described_without_values() {
         let a = Secret::new("abcdefabcdefabcdef");
         for (b, want) in [

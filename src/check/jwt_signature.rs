@@ -193,6 +193,9 @@ fn mismatch(
     candidates: &[Candidate],
 ) -> Finding {
     let (exact, near) = jwt::name_signers(tc.token.expose(), candidates);
+    // The expected value did not verify; a copy under the same label (read
+    // before a rotation, say) must not be named as the signer against itself.
+    let exact: Vec<&Candidate> = exact.into_iter().filter(|c| c.label != label).collect();
     let labels = |cs: &[&Candidate]| {
         cs.iter()
             .map(|c| c.label.as_str())
@@ -541,6 +544,18 @@ environment = "test"
                     "jwt-signature",
                     Status::Fail,
                     "the token the auth service issued verifies with test_file.JWT_SECRET, not with staging_secrets.JWT_SECRET: the auth service runs with the test secret",
+                )],
+            ),
+            // The expected value is not the one the snapshot holds under the
+            // same label: that label is not named as the signer.
+            (
+                minted(),
+                "the auth service",
+                vec![("staging_secrets.JWT_SECRET", Ok(Secret::new(format!("{STAGING}x"))))],
+                vec![(
+                    "jwt-signature",
+                    Status::Fail,
+                    "the token the auth service issued verifies with staging_file.JWT_SECRET, not with staging_secrets.JWT_SECRET: those two values differ (33 vs 34 bytes)",
                 )],
             ),
             (
