@@ -343,21 +343,21 @@ fn judge(
     let time = |name: &str| claims.get(name).and_then(Value::as_u64);
     let mut times = Vec::new();
     if let Some(iat) = time("iat") {
-        times.push(
-            format!(
-                "{} ({})",
-                relative("issued", "issued", iat, now),
-                rfc3339(iat)
-            )
-            .replace("issued in", "issued in the future, in"),
-        );
+        let when = match iat.cmp(&now) {
+            std::cmp::Ordering::Greater => {
+                format!("issued {} in the future", jwt::human_secs(iat - now))
+            }
+            _ => relative("issued", "issued", iat, now),
+        };
+        times.push(format!("{when} ({})", rfc3339(iat)));
     }
     if let Some(nbf) = time("nbf") {
-        times.push(format!(
-            "{} ({})",
-            relative("valid from", "valid since", nbf, now),
-            rfc3339(nbf)
-        ));
+        let when = if nbf > now {
+            format!("not valid for another {}", jwt::human_secs(nbf - now))
+        } else {
+            format!("valid since {} ago", jwt::human_secs(now - nbf))
+        };
+        times.push(format!("{when} ({})", rfc3339(nbf)));
     }
     match time("exp") {
         Some(exp) => times.push(format!(
@@ -528,6 +528,7 @@ mod tests {
         let t = tok(A, json!({"sub": "u", "iss": "auth"}));
         let expired = tok(A, json!({"exp": NOW - 600}));
         let stranger = tok("nobody-knows-this-secret-000000", json!({}));
+        let early = tok(A, json!({"nbf": NOW + 300, "iat": NOW + 120}));
         // (token, --secret, --issuer, ok, lines that must appear)
         type Case<'a> = (
             &'a str,
@@ -549,6 +550,18 @@ mod tests {
             (&t, None, Some("other"), false, vec!["claims: the issuer is `auth`, expected `other`"]),
             (&expired, None, None, false, vec!["claims: expired 10m ago", "expired 10m ago ("]),
             (&stranger, None, None, false, vec!["signed with none of the 2 configured secret values (HS256)"]),
+            (
+                &early,
+                None,
+                None,
+                false,
+                vec![
+                    "times: issued 2m in the future (",
+                    "not valid for another 5m (",
+                    "claims: not valid for another 5m (nbf",
+                    "verdict: INVALID: the signature holds but the claims do not",
+                ],
+            ),
             ("garbage", None, None, false, vec!["token: not a JWT"]),
             (
                 "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
