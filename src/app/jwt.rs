@@ -1,9 +1,34 @@
 //! `driftgate jwt mint` and `driftgate jwt verify`.
 //!
-//! TODO(helper): implement.
+//! `verify` is the tool a developer reaches for when a server answers
+//! `NO_TOKEN` although a token was sent: it shows the token's header and
+//! claims (never its signature), judges the claims against the clock, and
+//! tries every secret value the config reads to say which `source.KEY`
+//! signed the token, or that none did. Exit status: 0 when the token
+//! verifies (with `--secret`: with that secret; without: with some
+//! configured secret) and its time claims (and `--issuer`) hold; 1
+//! otherwise; 2 on usage or configuration errors; 3 when the secret named by
+//! `--secret` could not be read.
+//!
+//! `mint` prints only the token on stdout, so `$(driftgate jwt mint ...)`
+//! works; the token is the output asked for, so it is not scrubbed there,
+//! while everything on stderr still is.
 
-use super::{AppError, Output};
-use crate::cli::{JwtCommand, Settings};
+use std::io::{Read as _, Write as _};
+
+use indexmap::IndexMap;
+use serde_json::{json, Map, Value};
+
+use super::{load_config, unix_now, AppError, Output};
+use crate::check::Context;
+use crate::cli::{JwtCommand, JwtMintArgs, JwtVerifyArgs, Settings};
+use crate::config::{Config, JwtProbe, ProbeKind};
+use crate::interpolate::{Lookup, ResolveError, Template};
+use crate::jwt::{self, Candidate, VerifyError};
+use crate::probe::SnapshotLookup;
+use crate::report::render::Format;
+use crate::secret::Secret;
+use crate::source::{Issue, Snapshot};
 
 /// Runs a jwt subcommand.
 pub async fn command(
@@ -11,6 +36,563 @@ pub async fn command(
     settings: &Settings,
     out: &mut Output,
 ) -> Result<i32, AppError> {
-    let _ = (args, settings, out);
-    Err(AppError::Usage("jwt is not implemented yet".into()))
+    match args {
+        JwtCommand::Mint(a) => mint(&a, settings, out).await,
+        JwtCommand::Verify(a) => verify(&a, settings, out).await,
+    }
+}
+
+/// The config and what its selected sources read; the output learns every
+/// secret value so stderr (and verify's stdout) stay scrubbed.
+async fn read_sources(
+    settings: &Settings,
+    sandbox: bool,
+    out: &mut Output,
+) -> Result<(Config, IndexMap<String, Snapshot>), AppError> {
+    let mut config = load_config(settings)?;
+    super::check::validate_selection(&config, settings)?;
+    let _sandbox = if sandbox {
+        Some(super::sandbox::embedded(&mut config).await?)
+    } else {
+        None
+    };
+    let snapshots = super::check::gather(&config, settings).await;
+    out.redactor = super::check::redactor_for(&config, &snapshots, &[]);
+    Ok((config, snapshots))
+}
+
+/// What `--secret` names.
+enum SecretRef<'c> {
+    /// `SOURCE.KEY`.
+    Source(Template),
+    /// A `jwt` probe: its `sign_with`, claims, ttl and algorithm.
+    Probe(&'c JwtProbe),
+}
+
+fn parse_secret_ref<'c>(
+    config: &'c Config,
+    text: &str,
+    allow_probe: bool,
+) -> Result<SecretRef<'c>, AppError> {
+    let t = text.trim();
+    let bare = t
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(t);
+    if allow_probe {
+        if let Some(p) = config.probes.iter().find(|p| p.name == bare) {
+            return match &p.kind {
+                ProbeKind::Jwt(j) => Ok(SecretRef::Probe(j)),
+                _ => Err(AppError::Usage(format!(
+                    "--secret {bare}: probe `{bare}` is not a jwt probe; name a jwt probe or a SOURCE.KEY"
+                ))),
+            };
+        }
+    }
+    if let Some((source, _)) = bare.split_once('.') {
+        if config.sources.contains_key(source) {
+            let template = Template::parse(&format!("${{{bare}}}"))
+                .map_err(|e| AppError::Usage(format!("--secret {bare}: {e}")))?;
+            return Ok(SecretRef::Source(template));
+        }
+    }
+    let sources: Vec<&str> = config.sources.keys().map(String::as_str).collect();
+    let probes: Vec<&str> = config
+        .probes
+        .iter()
+        .filter(|p| matches!(p.kind, ProbeKind::Jwt(_)))
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut msg = format!(
+        "--secret {bare}: not SOURCE.KEY of a configured source (sources: {})",
+        sources.join(", ")
+    );
+    if allow_probe {
+        msg.push_str(&format!(
+            " nor the name of a jwt probe (jwt probes: {})",
+            if probes.is_empty() {
+                "none".to_string()
+            } else {
+                probes.join(", ")
+            }
+        ));
+    }
+    Err(AppError::Usage(msg))
+}
+
+/// Resolves a template against the sources read; a missing key, or a
+/// source `--env`/`--offline` left unread, is a usage error (exit 2); a
+/// source that failed to read is a runtime one (exit 3).
+fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secret, AppError> {
+    let lookup = SnapshotLookup {
+        snapshots,
+        tokens: Default::default(),
+    };
+    t.resolve(&lookup as &dyn Lookup).map_err(|e| match &e {
+        ResolveError::MissingKey { .. } => AppError::Usage(e.to_string()),
+        // Not read because of --env or --offline: the flags' doing.
+        ResolveError::Unavailable { skipped: true, .. } => AppError::Usage(e.to_string()),
+        ResolveError::Unavailable { source_name, .. } => {
+            let why = snapshots
+                .get(source_name)
+                .and_then(|s| {
+                    s.issues.iter().find_map(|i| match i {
+                        Issue::Unavailable { reason, .. } => Some(reason.clone()),
+                        _ => None,
+                    })
+                })
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            AppError::Runtime(format!("{e}{why}"))
+        }
+        _ => AppError::Usage(e.to_string()),
+    })
+}
+
+async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
+    let (config, snapshots) = read_sources(settings, args.sandbox, out).await?;
+    let reference = parse_secret_ref(&config, &args.secret, true)?;
+    let mut algorithm = crate::config::parse_hmac_algorithm(&args.algorithm)
+        .map_err(|e| AppError::Usage(format!("--algorithm {}: {e}", args.algorithm)))?;
+    let (template, mut claims, ttl) = match &reference {
+        SecretRef::Source(t) => {
+            let mut c = Map::new();
+            c.insert("sub".into(), Value::from("driftgate"));
+            (t, c, crate::config::DEFAULT_TTL)
+        }
+        SecretRef::Probe(p) => {
+            // `--algorithm` has a default, so only a non-default value
+            // overrides the probe's algorithm.
+            if args.algorithm.eq_ignore_ascii_case("HS256") {
+                algorithm = p.algorithm;
+            }
+            (&p.sign_with, p.claims.clone(), p.ttl)
+        }
+    };
+    if let Some(text) = &args.claims {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(extra)) => claims.extend(extra),
+            Ok(_) => return Err(AppError::Usage("--claims: not a JSON object".into())),
+            Err(e) => return Err(AppError::Usage(format!("--claims: not JSON: {e}"))),
+        }
+    }
+    let ttl = args.ttl.unwrap_or(ttl);
+    let secret = resolve(template, &snapshots)?;
+    let now = unix_now();
+    let token = jwt::mint(&secret, algorithm, &claims, now, ttl).map_err(|e| match e {
+        jwt::MintError::BadTimeClaim(_) => AppError::Usage(format!("--claims: {e}")),
+        other => AppError::Runtime(format!("cannot mint a token: {other}")),
+    })?;
+    // The token is what was asked for: written as is, not scrubbed.
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{}", token.expose()).and_then(|_| stdout.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(AppError::Runtime(format!("writing to stdout: {e}")));
+        }
+    }
+    if !settings.global.quiet {
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_u64)
+            .unwrap_or(now + ttl.as_secs());
+        out.info(&format!(
+            "driftgate: minted an {} token signed with {} ({}), {}",
+            jwt::alg_name(algorithm),
+            jwt::template_label(template),
+            secret.describe(),
+            relative("expires", "expired", exp, now)
+        ));
+    }
+    Ok(0)
+}
+
+/// "expires in 15m" / "expired 2h ago" / "expires now".
+fn relative(future: &str, past: &str, at: u64, now: u64) -> String {
+    use std::cmp::Ordering::*;
+    match at.cmp(&now) {
+        Greater => format!("{future} in {}", jwt::human_secs(at - now)),
+        Less => format!("{past} {} ago", jwt::human_secs(now - at)),
+        Equal => format!("{future} now"),
+    }
+}
+
+fn rfc3339(secs: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.min(253_402_300_799));
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn read_token(arg: &str) -> Result<String, AppError> {
+    let raw = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| AppError::Usage(format!("reading the token from stdin: {e}")))?;
+        s
+    } else {
+        arg.to_string()
+    };
+    let t = raw.trim();
+    let t = t
+        .strip_prefix("Bearer ")
+        .or_else(|| t.strip_prefix("bearer "))
+        .unwrap_or(t)
+        .trim();
+    if t.is_empty() {
+        return Err(AppError::Usage(
+            "no token given (pass TOKEN, or - to read stdin)".into(),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// Everything `verify` found out, rendered as text or JSON.
+struct Verdict {
+    decoded: Option<jwt::Decoded>,
+    lines: Vec<String>,
+    json: Map<String, Value>,
+    ok: bool,
+}
+
+async fn verify(
+    args: &JwtVerifyArgs,
+    settings: &Settings,
+    out: &mut Output,
+) -> Result<i32, AppError> {
+    let token = read_token(&args.token)?;
+    let (config, snapshots) = read_sources(settings, args.sandbox, out).await?;
+    // The signature is never shown; neither is the whole token.
+    out.redactor.add(&Secret::new(token.as_str()));
+    if let Some((_, sig)) = token.rsplit_once('.') {
+        out.redactor.add(&Secret::new(sig));
+    }
+    let expected = match &args.secret {
+        Some(text) => match parse_secret_ref(&config, text, false)? {
+            SecretRef::Source(t) => Some((jwt::template_label(&t), resolve(&t, &snapshots)?)),
+            SecretRef::Probe(_) => unreachable!("probes are not allowed here"),
+        },
+        None => None,
+    };
+    let now = unix_now();
+    let cx = Context {
+        config: &config,
+        snapshots: &snapshots,
+        probes: &[],
+        now,
+    };
+    let candidates = jwt::candidates(&snapshots, |k, v| cx.is_secret(k, Some(v)));
+    let v = judge(
+        &token,
+        expected.as_ref().map(|(l, s)| (l.as_str(), s)),
+        args.issuer.as_deref(),
+        &candidates,
+        now,
+    );
+    let text = if settings.global.format == Format::Json {
+        let mut j = v.json;
+        if let Some(d) = &v.decoded {
+            j.insert("header".into(), Value::Object(d.header.clone()));
+            j.insert("claims".into(), Value::Object(d.claims.clone()));
+        }
+        j.insert("verifies".into(), Value::Bool(v.ok));
+        let mut s = serde_json::to_string_pretty(&Value::Object(j)).unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        let mut s = String::new();
+        if let Some(d) = &v.decoded {
+            s.push_str(&format!("header: {}\n", Value::Object(d.header.clone())));
+            let claims =
+                serde_json::to_string_pretty(&Value::Object(d.claims.clone())).unwrap_or_default();
+            s.push_str(&format!("claims: {claims}\n"));
+        }
+        for l in &v.lines {
+            s.push_str(l);
+            s.push('\n');
+        }
+        s
+    };
+    out.print(&text);
+    Ok(if v.ok { 0 } else { 1 })
+}
+
+/// The whole judgement of `verify`, pure: claims against `now`, the
+/// signature against `expected`, and the signer among `candidates`.
+fn judge(
+    token: &str,
+    expected: Option<(&str, &Secret)>,
+    issuer: Option<&str>,
+    candidates: &[Candidate],
+    now: u64,
+) -> Verdict {
+    let mut v = Verdict {
+        decoded: None,
+        lines: Vec::new(),
+        json: Map::new(),
+        ok: false,
+    };
+    let decoded = match jwt::decode_for_display(token) {
+        Ok(d) => d,
+        Err(e) => {
+            v.lines.push(format!("token: {e}"));
+            v.json.insert("error".into(), Value::from(e.to_string()));
+            return v;
+        }
+    };
+    // Times, in words.
+    let claims = &decoded.claims;
+    let time = |name: &str| claims.get(name).and_then(Value::as_u64);
+    let mut times = Vec::new();
+    if let Some(iat) = time("iat") {
+        let when = match iat.cmp(&now) {
+            std::cmp::Ordering::Greater => {
+                format!("issued {} in the future", jwt::human_secs(iat - now))
+            }
+            _ => relative("issued", "issued", iat, now),
+        };
+        times.push(format!("{when} ({})", rfc3339(iat)));
+    }
+    if let Some(nbf) = time("nbf") {
+        let when = if nbf > now {
+            format!("not valid for another {}", jwt::human_secs(nbf - now))
+        } else {
+            format!("valid since {} ago", jwt::human_secs(now - nbf))
+        };
+        times.push(format!("{when} ({})", rfc3339(nbf)));
+    }
+    match time("exp") {
+        Some(exp) => times.push(format!(
+            "{} ({})",
+            relative("expires", "expired", exp, now),
+            rfc3339(exp)
+        )),
+        None if !claims.contains_key("exp") => {
+            times.push("no `exp`: the token never expires".into())
+        }
+        None => {}
+    }
+    if !times.is_empty() {
+        v.lines.push(format!("times: {}", times.join("; ")));
+    }
+    let problems = jwt::check_claims(claims, issuer, &[], now);
+    for p in &problems {
+        v.lines.push(format!("claims: {p}"));
+    }
+    if problems.is_empty() {
+        if let Some(iss) = issuer {
+            v.lines
+                .push(format!("claims: issuer is `{iss}` as expected"));
+        }
+    }
+    v.json.insert(
+        "claim_problems".into(),
+        Value::from(problems.iter().map(ToString::to_string).collect::<Vec<_>>()),
+    );
+    // The signature.
+    let alg = match jwt::token_algorithm(token) {
+        Ok(a) => a,
+        Err(e) => {
+            let why = match &e {
+                VerifyError::UnexpectedAlgorithm { found, .. } => format!(
+                    "algorithm {found} is not checked: driftgate verifies shared-secret tokens (HS256, HS384, HS512)"
+                ),
+                other => other.to_string(),
+            };
+            v.lines.push(format!("signature: refused: {why}"));
+            v.json.insert("error".into(), Value::from(why));
+            v.decoded = Some(decoded);
+            return v;
+        }
+    };
+    let alg_name = jwt::alg_name(alg);
+    v.json
+        .insert("algorithm".into(), Value::from(alg_name.clone()));
+    let (exact, near) = jwt::name_signers(token, candidates);
+    let labels = |cs: &[&Candidate]| cs.iter().map(|c| c.label.clone()).collect::<Vec<_>>();
+    v.json.insert("signers".into(), Value::from(labels(&exact)));
+    v.json
+        .insert("near_signers".into(), Value::from(labels(&near)));
+    if exact.is_empty() {
+        v.lines.push(format!(
+            "signed with none of the {} configured secret values ({alg_name})",
+            candidates.len()
+        ));
+        if !near.is_empty() {
+            v.lines.push(format!(
+                "  but it verifies with {} once surrounding whitespace is removed: one side keeps a trailing newline the other strips",
+                labels(&near).join(" and ")
+            ));
+        }
+    } else {
+        v.lines.push(format!(
+            "signed with {} ({alg_name})",
+            labels(&exact).join(" and ")
+        ));
+    }
+    let signature_ok = match expected {
+        Some((label, secret)) => {
+            let ok = jwt::verify_signature(token, secret, alg).is_ok();
+            let mut entry = json!({"label": label, "verifies": ok});
+            if ok {
+                v.lines.push(format!("verifies with {label}"));
+            } else {
+                let detail = match exact.first() {
+                    Some(signer) => format!(
+                        ": {}\n  {}: {}; {label}: {}",
+                        jwt::describe_difference(&signer.label, &signer.value, label, secret),
+                        signer.label,
+                        signer.value.describe(),
+                        secret.describe()
+                    ),
+                    None => format!(" ({})", secret.describe()),
+                };
+                v.lines
+                    .push(format!("does NOT verify with {label}{detail}"));
+                let holders = jwt::holders_of(candidates, label, secret);
+                if !holders.is_empty() {
+                    v.lines.push(format!(
+                        "  {label} holds the same value as {}",
+                        holders.join(" and ")
+                    ));
+                }
+                if let Some(signer) = exact.first() {
+                    entry["difference"] = Value::from(jwt::describe_difference(
+                        &signer.label,
+                        &signer.value,
+                        label,
+                        secret,
+                    ));
+                }
+            }
+            v.json.insert("secret".into(), entry);
+            ok
+        }
+        None => !exact.is_empty(),
+    };
+    v.ok = signature_ok && problems.is_empty();
+    v.lines.push(
+        match (signature_ok, problems.is_empty()) {
+            (true, true) => "verdict: valid",
+            (true, false) => "verdict: INVALID: the signature holds but the claims do not",
+            (false, _) if expected.is_some() => "verdict: INVALID: signed with another secret",
+            (false, _) => "verdict: INVALID: signed with no configured secret",
+        }
+        .to_string(),
+    );
+    v.decoded = Some(decoded);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn cand(label: &str, env: &str, value: &str) -> Candidate {
+        let (source, key) = label.split_once('.').unwrap();
+        Candidate {
+            label: label.into(),
+            source: source.into(),
+            key: key.into(),
+            environment: Some(env.into()),
+            value: Secret::new(value),
+        }
+    }
+
+    fn tok(secret: &str, claims: Value) -> String {
+        jwt::mint(
+            &Secret::new(secret),
+            jsonwebtoken::Algorithm::HS256,
+            claims.as_object().unwrap(),
+            NOW,
+            Duration::from_secs(900),
+        )
+        .unwrap()
+        .expose()
+        .to_string()
+    }
+
+    const A: &str = "staging-secret-value-aaaaaaaaaaaa";
+    const B: &str = "staging-secret-value-bbbbbbbbbbbbb";
+
+    #[test]
+    fn verdicts() {
+        let cands = vec![
+            cand("staging_file.JWT_SECRET", "staging", A),
+            cand("staging_secrets.JWT_SECRET", "staging", B),
+        ];
+        let a = Secret::new(A);
+        let b = Secret::new(B);
+        let t = tok(A, json!({"sub": "u", "iss": "auth"}));
+        let expired = tok(A, json!({"exp": NOW - 600}));
+        let stranger = tok("nobody-knows-this-secret-000000", json!({}));
+        let early = tok(A, json!({"nbf": NOW + 300, "iat": NOW + 120}));
+        // (token, --secret, --issuer, ok, lines that must appear)
+        type Case<'a> = (
+            &'a str,
+            Option<(&'a str, &'a Secret)>,
+            Option<&'a str>,
+            bool,
+            Vec<&'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            (&t, None, None, true, vec!["signed with staging_file.JWT_SECRET (HS256)", "verdict: valid"]),
+            (&t, Some(("staging_file.JWT_SECRET", &a)), Some("auth"), true, vec!["verifies with staging_file.JWT_SECRET"]),
+            (
+                &t,
+                Some(("staging_secrets.JWT_SECRET", &b)),
+                None,
+                false,
+                vec!["does NOT verify with staging_secrets.JWT_SECRET: those two values differ (33 vs 34 bytes)"],
+            ),
+            (&t, None, Some("other"), false, vec!["claims: the issuer is `auth`, expected `other`"]),
+            (&expired, None, None, false, vec!["claims: expired 10m ago", "expired 10m ago ("]),
+            (&stranger, None, None, false, vec!["signed with none of the 2 configured secret values (HS256)"]),
+            (
+                &early,
+                None,
+                None,
+                false,
+                vec![
+                    "times: issued 2m in the future (",
+                    "not valid for another 5m (",
+                    "claims: not valid for another 5m (nbf",
+                    "verdict: INVALID: the signature holds but the claims do not",
+                ],
+            ),
+            ("garbage", None, None, false, vec!["token: not a JWT"]),
+            (
+                "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+                None,
+                None,
+                false,
+                vec!["signature: refused: `alg: none` is refused"],
+            ),
+            (
+                "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+                None,
+                None,
+                false,
+                vec!["signature: refused: algorithm RS256 is not checked"],
+            ),
+        ];
+        for (i, (token, expected, issuer, ok, want)) in cases.into_iter().enumerate() {
+            let v = judge(token, expected, issuer, &cands, NOW);
+            let text = v.lines.join("\n");
+            assert_eq!(v.ok, ok, "case {i}:\n{text}");
+            for w in want {
+                assert!(text.contains(w), "case {i}: `{w}` not in:\n{text}");
+            }
+            assert!(
+                !text.contains("secret-value"),
+                "case {i}: value leaked:\n{text}"
+            );
+            let sig = token.rsplit('.').next().unwrap();
+            if sig.len() > 8 {
+                assert!(!text.contains(sig), "case {i}: signature shown");
+            }
+        }
+    }
 }

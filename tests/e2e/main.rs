@@ -5,4 +5,5 @@
 
 mod canary;
 mod core;
+mod jwt;
 mod support;
