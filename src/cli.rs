@@ -151,9 +151,9 @@ pub struct JwtMintArgs {
     /// Lifetime.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub ttl: Option<Duration>,
-    /// HS256, HS384 or HS512.
-    #[arg(long, default_value = "HS256")]
-    pub algorithm: String,
+    /// HS256, HS384 or HS512 (default: the probe's, else HS256).
+    #[arg(long)]
+    pub algorithm: Option<String>,
     /// Read Google sources from an embedded sandbox.
     #[arg(long)]
     pub sandbox: bool,

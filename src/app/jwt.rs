@@ -152,8 +152,15 @@ fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secre
 async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
     let (config, snapshots) = read_sources(settings, args.sandbox, out).await?;
     let reference = parse_secret_ref(&config, &args.secret, true)?;
-    let mut algorithm = crate::config::parse_hmac_algorithm(&args.algorithm)
-        .map_err(|e| AppError::Usage(format!("--algorithm {}: {e}", args.algorithm)))?;
+    let explicit = args
+        .algorithm
+        .as_deref()
+        .map(|a| {
+            crate::config::parse_hmac_algorithm(a)
+                .map_err(|e| AppError::Usage(format!("--algorithm {a}: {e}")))
+        })
+        .transpose()?;
+    let mut algorithm = explicit.unwrap_or(jsonwebtoken::Algorithm::HS256);
     let (template, mut claims, ttl) = match &reference {
         SecretRef::Source(t) => {
             let mut c = Map::new();
@@ -161,9 +168,8 @@ async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Resu
             (t, c, crate::config::DEFAULT_TTL)
         }
         SecretRef::Probe(p) => {
-            // `--algorithm` has a default, so only a non-default value
-            // overrides the probe's algorithm.
-            if args.algorithm.eq_ignore_ascii_case("HS256") {
+            // An explicit `--algorithm` overrides the probe's.
+            if explicit.is_none() {
                 algorithm = p.algorithm;
             }
             (&p.sign_with, p.claims.clone(), p.ttl)
