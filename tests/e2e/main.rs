@@ -4,3 +4,4 @@
 //! family.
 
 mod support;
+mod probes;
