@@ -172,10 +172,7 @@ fn key_hint(cx: &Context<'_>, source: &str, key: &str) -> (String, Vec<String>) 
         };
         return (hint, agree);
     }
-    let others: Vec<String> = differ
-        .iter()
-        .map(|(n, d)| format!("{n} ({d})"))
-        .collect();
+    let others: Vec<String> = differ.iter().map(|(n, d)| format!("{n} ({d})")).collect();
     let hint = format!(
         "{} hold{} another {key} than {source} ({}): the service probably runs with that one",
         others.join(", "),

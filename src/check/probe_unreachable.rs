@@ -79,14 +79,29 @@ mod tests {
         let config = super::super::probe_status::tests::config();
         let snaps = indexmap::IndexMap::new();
         for (err, needle) in [
-            (NetError::Dns("failed to lookup address".into()), "DNS: the host name did not resolve"),
-            (NetError::Refused("Connection refused".into()), "connect: the connection was refused"),
-            (NetError::Tls("invalid peer certificate: UnknownIssuer".into()), "TLS: the handshake failed"),
             (
-                NetError::Timeout { waiting_for: "response".into(), after: Duration::from_millis(500) },
+                NetError::Dns("failed to lookup address".into()),
+                "DNS: the host name did not resolve",
+            ),
+            (
+                NetError::Refused("Connection refused".into()),
+                "connect: the connection was refused",
+            ),
+            (
+                NetError::Tls("invalid peer certificate: UnknownIssuer".into()),
+                "TLS: the handshake failed",
+            ),
+            (
+                NetError::Timeout {
+                    waiting_for: "response".into(),
+                    after: Duration::from_millis(500),
+                },
                 "timeout: no response within 500ms",
             ),
-            (NetError::BadUrl("relative URL without a base".into()), "the URL does not parse"),
+            (
+                NetError::BadUrl("relative URL without a base".into()),
+                "the URL does not parse",
+            ),
         ] {
             let probes = vec![ProbeOutcome {
                 name: "bypass".into(),
@@ -103,7 +118,12 @@ mod tests {
                 }),
                 elapsed: Duration::ZERO,
             }];
-            let cx = Context { config: &config, snapshots: &snaps, probes: &probes, now: 0 };
+            let cx = Context {
+                config: &config,
+                snapshots: &snaps,
+                probes: &probes,
+                now: 0,
+            };
             let mut out = Vec::new();
             run(&cx, &mut out);
             assert_eq!(out.len(), 1);

@@ -79,8 +79,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::ws_rejected::tests::ws_outcome;
+    use super::*;
     use crate::probe::websocket::MessageCheck;
     use std::time::Duration;
 
@@ -90,24 +90,43 @@ mod tests {
         let snaps = indexmap::IndexMap::new();
         for (outcome, status, needle) in [
             (
-                WsOutcome::Open { subprotocol: None, message: MessageCheck::NotAsked },
+                WsOutcome::Open {
+                    subprotocol: None,
+                    message: MessageCheck::NotAsked,
+                },
                 Status::Fail,
                 "WebSocket opened with no token, but it must be refused",
             ),
-            (WsOutcome::NoSubprotocolEcho, Status::Fail, "must be refused"),
             (
-                WsOutcome::Refused { status: 403, body: String::new() },
+                WsOutcome::NoSubprotocolEcho,
+                Status::Fail,
+                "must be refused",
+            ),
+            (
+                WsOutcome::Refused {
+                    status: 403,
+                    body: String::new(),
+                },
                 Status::Pass,
                 "refused as expected (403)",
             ),
             (
-                WsOutcome::Closed { code: 1008, reason: "NO_TOKEN".into(), after: Duration::ZERO },
+                WsOutcome::Closed {
+                    code: 1008,
+                    reason: "NO_TOKEN".into(),
+                    after: Duration::ZERO,
+                },
                 Status::Pass,
                 "closed by the server as expected (1008 NO_TOKEN) (policy violation)",
             ),
         ] {
             let probes = vec![ws_outcome("ws-neg", outcome, false, false)];
-            let cx = Context { config: &config, snapshots: &snaps, probes: &probes, now: 0 };
+            let cx = Context {
+                config: &config,
+                snapshots: &snaps,
+                probes: &probes,
+                now: 0,
+            };
             let mut out = Vec::new();
             run(&cx, &mut out);
             assert_eq!(out.len(), 1);

@@ -107,7 +107,12 @@ fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<
                 format!(" {reason}")
             };
             let hint = if *code == 1008 && obs.sent_token {
-                secret_hint(&format!("1008 is a policy violation; the token was sent as {}", transport_name(obs.transport)))
+                secret_hint(&format!(
+                    "1008 is a policy violation; the token was sent as {}",
+                    transport_name(obs.transport)
+                ))
+            } else if !obs.sent_token {
+                "no token was sent: set `token` on the probe (or `expect = \"rejected\"` if refusing is right)".to_string()
             } else {
                 "the server closes the connection right after accepting it: its logs say why".to_string()
             };
@@ -223,29 +228,62 @@ pub(super) mod tests {
         let snaps = indexmap::IndexMap::new();
         for (outcome, want) in [
             (
-                WsOutcome::Refused { status: 403, body: String::new() },
-                Some((Status::Fail, "WebSocket handshake refused (403) with a token in the subprotocol")),
+                WsOutcome::Refused {
+                    status: 403,
+                    body: String::new(),
+                },
+                Some((
+                    Status::Fail,
+                    "WebSocket handshake refused (403) with a token in the subprotocol",
+                )),
             ),
             (
-                WsOutcome::Refused { status: 200, body: "<html>".into() },
+                WsOutcome::Refused {
+                    status: 200,
+                    body: "<html>".into(),
+                },
                 Some((Status::Fail, "answered HTTP 200 instead of 101")),
             ),
             (
-                WsOutcome::Closed { code: 1008, reason: "NO_TOKEN".into(), after: Duration::from_millis(2) },
-                Some((Status::Fail, "closed by the server after 2 ms with 1008 NO_TOKEN (policy violation)")),
+                WsOutcome::Closed {
+                    code: 1008,
+                    reason: "NO_TOKEN".into(),
+                    after: Duration::from_millis(2),
+                },
+                Some((
+                    Status::Fail,
+                    "closed by the server after 2 ms with 1008 NO_TOKEN (policy violation)",
+                )),
             ),
             (
-                WsOutcome::Open { subprotocol: Some("jwt-auth".into()), message: MessageCheck::NotAsked },
-                Some((Status::Pass, "WebSocket opened with a token in the subprotocol, jwt-auth echoed")),
+                WsOutcome::Open {
+                    subprotocol: Some("jwt-auth".into()),
+                    message: MessageCheck::NotAsked,
+                },
+                Some((
+                    Status::Pass,
+                    "WebSocket opened with a token in the subprotocol, jwt-auth echoed",
+                )),
             ),
             (
-                WsOutcome::Open { subprotocol: None, message: MessageCheck::Missing(Duration::from_secs(2)) },
-                Some((Status::Fail, "no message with the expected text arrived within 2000 ms")),
+                WsOutcome::Open {
+                    subprotocol: None,
+                    message: MessageCheck::Missing(Duration::from_secs(2)),
+                },
+                Some((
+                    Status::Fail,
+                    "no message with the expected text arrived within 2000 ms",
+                )),
             ),
             (WsOutcome::NoSubprotocolEcho, None),
         ] {
             let probes = vec![ws_outcome("ws-open", outcome.clone(), true, true)];
-            let cx = Context { config: &config, snapshots: &snaps, probes: &probes, now: 0 };
+            let cx = Context {
+                config: &config,
+                snapshots: &snaps,
+                probes: &probes,
+                now: 0,
+            };
             let mut out = Vec::new();
             run(&cx, &mut out);
             match want {
@@ -265,11 +303,19 @@ pub(super) mod tests {
         let snaps = indexmap::IndexMap::new();
         let probes = vec![ws_outcome(
             "ws-neg",
-            WsOutcome::Refused { status: 403, body: String::new() },
+            WsOutcome::Refused {
+                status: 403,
+                body: String::new(),
+            },
             false,
             false,
         )];
-        let cx = Context { config: &config, snapshots: &snaps, probes: &probes, now: 0 };
+        let cx = Context {
+            config: &config,
+            snapshots: &snaps,
+            probes: &probes,
+            now: 0,
+        };
         let mut out = Vec::new();
         run(&cx, &mut out);
         assert!(out.is_empty());

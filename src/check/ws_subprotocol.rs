@@ -52,8 +52,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::ws_rejected::tests::ws_outcome;
+    use super::*;
     use crate::probe::websocket::MessageCheck;
 
     #[test]
@@ -61,21 +61,46 @@ mod tests {
         let config = super::super::probe_status::tests::config();
         let snaps = indexmap::IndexMap::new();
         for (outcome, offered, want) in [
-            (WsOutcome::NoSubprotocolEcho, true, Some((Status::Fail, "did not echo a subprotocol: browsers will close it"))),
             (
-                WsOutcome::Open { subprotocol: Some("jwt-auth".into()), message: MessageCheck::NotAsked },
+                WsOutcome::NoSubprotocolEcho,
+                true,
+                Some((
+                    Status::Fail,
+                    "did not echo a subprotocol: browsers will close it",
+                )),
+            ),
+            (
+                WsOutcome::Open {
+                    subprotocol: Some("jwt-auth".into()),
+                    message: MessageCheck::NotAsked,
+                },
                 true,
                 Some((Status::Pass, "echoed the subprotocol jwt-auth")),
             ),
             (
-                WsOutcome::Open { subprotocol: None, message: MessageCheck::NotAsked },
+                WsOutcome::Open {
+                    subprotocol: None,
+                    message: MessageCheck::NotAsked,
+                },
                 false,
                 None,
             ),
-            (WsOutcome::Refused { status: 403, body: String::new() }, true, None),
+            (
+                WsOutcome::Refused {
+                    status: 403,
+                    body: String::new(),
+                },
+                true,
+                None,
+            ),
         ] {
             let probes = vec![ws_outcome("ws-open", outcome, true, offered)];
-            let cx = Context { config: &config, snapshots: &snaps, probes: &probes, now: 0 };
+            let cx = Context {
+                config: &config,
+                snapshots: &snaps,
+                probes: &probes,
+                now: 0,
+            };
             let mut out = Vec::new();
             run(&cx, &mut out);
             match want {

@@ -170,9 +170,7 @@ pub async fn run(
     let expected_secret = match &p.expect.jwt {
         None => None,
         Some(j) => match j.secret.resolve(lookup) {
-            Err(e @ ResolveError::MissingKey { .. }) => {
-                return (loc, ProbeResult::Unresolved(e))
-            }
+            Err(e @ ResolveError::MissingKey { .. }) => return (loc, ProbeResult::Unresolved(e)),
             other => Some(other),
         },
     };
@@ -268,10 +266,7 @@ fn prepare(p: &HttpProbe, lookup: &dyn Lookup) -> Result<Prepared, ResolveError>
             add_refs(t)?;
         }
         let resolved = resolve_json(json, &p.json_templates, lookup)?;
-        Some((
-            Secret::new(resolved.to_string()),
-            Some("application/json"),
-        ))
+        Some((Secret::new(resolved.to_string()), Some("application/json")))
     } else if let Some(b) = &p.body {
         add_refs(b)?;
         Some((b.resolve(lookup)?, None))
@@ -541,9 +536,15 @@ fn classify(e: &reqwest::Error, after: Duration) -> NetError {
         src = s.source();
     }
     let lower = chain_text(e).to_ascii_lowercase();
-    if ["tls", "certificate", "handshake", "corrupt message", "alert"]
-        .iter()
-        .any(|w| lower.contains(w))
+    if [
+        "tls",
+        "certificate",
+        "handshake",
+        "corrupt message",
+        "alert",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
     {
         return NetError::Tls(cause);
     }
@@ -652,7 +653,10 @@ mod tests {
     #[test]
     fn rewrites_replace_scheme_host_and_port_only() {
         let rw = vec![
-            ("auth.example".to_string(), "http://127.0.0.1:4001".to_string()),
+            (
+                "auth.example".to_string(),
+                "http://127.0.0.1:4001".to_string(),
+            ),
             ("ws.example".to_string(), "ws://127.0.0.1:4002/".to_string()),
         ];
         for (url, want) in [
@@ -683,7 +687,11 @@ mod tests {
             (vec![401, 404], 200, false),
             (vec![503], 503, true),
         ] {
-            assert_eq!(status_expected(&expected, status), ok, "{expected:?} {status}");
+            assert_eq!(
+                status_expected(&expected, status),
+                ok,
+                "{expected:?} {status}"
+            );
         }
     }
 
@@ -708,14 +716,14 @@ mod tests {
 
     #[test]
     fn jwt_shapes() {
-        assert_eq!(
-            not_a_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"),
-            None
-        );
+        assert_eq!(not_a_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"), None);
         for (token, needle) in [
             ("opaque-session-token-1234", "1 part"),
             ("a.b", "2 parts"),
-            ("bm90LWpzb24.eyJzdWIiOiJ4In0.c2ln", "not a base64url JSON header"),
+            (
+                "bm90LWpzb24.eyJzdWIiOiJ4In0.c2ln",
+                "not a base64url JSON header",
+            ),
         ] {
             let why = not_a_jwt(token).unwrap();
             assert!(why.contains(needle), "{token}: {why}");

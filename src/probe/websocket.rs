@@ -236,7 +236,10 @@ async fn connect(
         }
         Err(e) => return (WsOutcome::Failed(NetError::BadUrl(e.to_string())), None),
     };
-    let Some(host) = parsed.host_str().map(|h| h.trim_matches(['[', ']']).to_string()) else {
+    let Some(host) = parsed
+        .host_str()
+        .map(|h| h.trim_matches(['[', ']']).to_string())
+    else {
         return (
             WsOutcome::Failed(NetError::BadUrl("the URL has no host".into())),
             None,
@@ -246,13 +249,12 @@ async fn connect(
     let port = parsed.port().unwrap_or(if tls { 443 } else { 80 });
 
     // DNS.
-    let addrs = match tokio::time::timeout(left(), tokio::net::lookup_host((host.as_str(), port)))
-        .await
-    {
-        Err(_) => return (timeout_err("DNS answer", timeout), None),
-        Ok(Err(e)) => return (WsOutcome::Failed(NetError::Dns(e.to_string())), None),
-        Ok(Ok(a)) => a.collect::<Vec<_>>(),
-    };
+    let addrs =
+        match tokio::time::timeout(left(), tokio::net::lookup_host((host.as_str(), port))).await {
+            Err(_) => return (timeout_err("DNS answer", timeout), None),
+            Ok(Err(e)) => return (WsOutcome::Failed(NetError::Dns(e.to_string())), None),
+            Ok(Ok(a)) => a.collect::<Vec<_>>(),
+        };
     if addrs.is_empty() {
         return (
             WsOutcome::Failed(NetError::Dns("no address for the host".into())),
@@ -394,8 +396,7 @@ async fn connect(
                 };
             }
             Ok(Some(Ok(Message::Text(t)))) => {
-                if p
-                    .expect_message
+                if p.expect_message
                     .as_deref()
                     .is_some_and(|want| t.as_str().contains(want))
                 {
@@ -407,8 +408,7 @@ async fn connect(
                 }
             }
             Ok(Some(Ok(Message::Binary(b)))) => {
-                if p
-                    .expect_message
+                if p.expect_message
                     .as_deref()
                     .is_some_and(|want| String::from_utf8_lossy(&b).contains(want))
                 {

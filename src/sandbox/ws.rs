@@ -133,9 +133,7 @@ async fn handle(stream: tokio::net::TcpStream, seed: &WsSeed) -> Result<(), tung
 }
 
 fn refuse(status: StatusCode, detail: &str) -> ErrorResponse {
-    let mut r = ErrorResponse::new(Some(
-        serde_json::json!({ "detail": detail }).to_string(),
-    ));
+    let mut r = ErrorResponse::new(Some(serde_json::json!({ "detail": detail }).to_string()));
     *r.status_mut() = status;
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
@@ -262,7 +260,11 @@ mod tests {
             ("/ws/insecure", Some(Behaviour::InsecureE2eHeader)),
             ("/other", None),
         ] {
-            assert_eq!(Behaviour::for_path(path, Behaviour::Close1008), want, "{path}");
+            assert_eq!(
+                Behaviour::for_path(path, Behaviour::Close1008),
+                want,
+                "{path}"
+            );
         }
     }
 

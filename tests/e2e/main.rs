@@ -3,5 +3,5 @@
 //! One integration test binary (it links once); each module is a scenario
 //! family.
 
-mod support;
 mod probes;
+mod support;

@@ -127,9 +127,9 @@ fn one<'a>(report: &'a Value, check: &str, status: &str, probe: &str) -> &'a Val
     let hits: Vec<_> = findings(report, check, status)
         .into_iter()
         .filter(|f| {
-            f["location"]
-                .as_str()
-                .is_some_and(|l| l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} (")))
+            f["location"].as_str().is_some_and(|l| {
+                l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} ("))
+            })
         })
         .collect();
     assert_eq!(
@@ -206,7 +206,8 @@ fn probes_wrong_bypass_key_shows_the_401_and_names_the_other_copy() {
         r#"e2e-bypass answered 401 {"detail":"Invalid E2E bypass key"}: the E2E_OAUTH_SIMULATION_KEY in staging_file is not the one the service holds"#
     );
     assert!(
-        hint(f).contains("staging_secrets (") && hint(f).contains("another E2E_OAUTH_SIMULATION_KEY"),
+        hint(f).contains("staging_secrets (")
+            && hint(f).contains("another E2E_OAUTH_SIMULATION_KEY"),
         "{f}"
     );
     assert_eq!(f["keys"], serde_json::json!(["E2E_OAUTH_SIMULATION_KEY"]));
@@ -295,9 +296,7 @@ fn probes_misbehaving_websocket_servers() {
     let (out, report, _) = check(&fixture("probe-ws-faults"), &vars, &[]);
     let f = one(&report, "ws-rejected", "FAIL", "ws-refuse");
     assert!(
-        message(f).starts_with(
-            "WebSocket handshake refused (403) with a token in the subprotocol"
-        ),
+        message(f).starts_with("WebSocket handshake refused (403) with a token in the subprotocol"),
         "{f}"
     );
     let f = one(&report, "ws-subprotocol", "FAIL", "ws-no-echo");
@@ -306,7 +305,10 @@ fn probes_misbehaving_websocket_servers() {
         "server accepted the connection but did not echo a subprotocol: browsers will close it"
     );
     let f = one(&report, "ws-rejected", "FAIL", "ws-close");
-    assert!(message(f).contains("1008 NO_TOKEN (policy violation)"), "{f}");
+    assert!(
+        message(f).contains("1008 NO_TOKEN (policy violation)"),
+        "{f}"
+    );
     let f = one(&report, "ws-accepted", "FAIL", "ws-insecure");
     assert!(
         message(f).contains("WebSocket opened with no token and header X-E2E-Test"),
@@ -349,23 +351,31 @@ fn probes_network_faults_name_their_step_within_the_timeout() {
     let vars = vec![
         ("DGT_FILE_E2E_OAUTH_SIMULATION_KEY", BYPASS_KEY.to_string()),
         ("DGT_FILE_BAD_URL", "htp//auth staging".to_string()),
-        ("DGT_FILE_NO_DNS_URL", "http://nonexistent.invalid".to_string()),
+        (
+            "DGT_FILE_NO_DNS_URL",
+            "http://nonexistent.invalid".to_string(),
+        ),
         ("DGT_FILE_CLOSED_URL", format!("http://127.0.0.1:{closed}")),
-        ("DGT_FILE_BLACK_HOLE_URL", format!("http://127.0.0.1:{hole}")),
+        (
+            "DGT_FILE_BLACK_HOLE_URL",
+            format!("http://127.0.0.1:{hole}"),
+        ),
         (
             "DGT_FILE_TLS_TO_PLAIN_URL",
             sb.endpoints.auth.replace("http://", "https://"),
         ),
-        ("DGT_FILE_WS_BLACK_HOLE_URL", format!("ws://127.0.0.1:{hole}")),
+        (
+            "DGT_FILE_WS_BLACK_HOLE_URL",
+            format!("ws://127.0.0.1:{hole}"),
+        ),
         ("DGT_FILE_WS_CLOSED_URL", format!("ws://127.0.0.1:{closed}")),
     ];
-    let (out, report, took) = check(
-        &fixture("probe-net-faults"),
-        &vars,
-        &["--timeout", "500ms"],
-    );
+    let (out, report, took) = check(&fixture("probe-net-faults"), &vars, &["--timeout", "500ms"]);
     for (probe, needle) in [
-        ("bad-url", "bad-url could not be checked: the URL does not parse"),
+        (
+            "bad-url",
+            "bad-url could not be checked: the URL does not parse",
+        ),
         ("no-dns", "DNS: the host name did not resolve"),
         ("closed-port", "connect: the connection was refused"),
         ("black-hole", "timeout: no response within 500ms"),
@@ -428,15 +438,115 @@ fn probes_a_100_mb_answer_is_read_only_in_part() {
     let (out, report, took) = check(&fixture("probe-huge-body"), &vars, &[]);
     let f = one(&report, "probe-status", "FAIL", "huge");
     assert!(
-        message(f).contains("huge answered 200 but the first 64 KiB of the body do not contain `never-in-the-body`"),
+        message(f).contains(
+            "huge answered 200 but the first 64 KiB of the body do not contain `never-in-the-body`"
+        ),
         "{f}"
     );
-    assert!(message(f).len() < 600, "the message holds the whole body: {f}");
+    assert!(
+        message(f).len() < 600,
+        "the message holds the whole body: {f}"
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(took < Duration::from_secs(5), "took {took:?}");
     // Socket buffers absorb a few MB after the client stops reading; far
     // less than the 100 MB offered.
     std::thread::sleep(Duration::from_millis(100));
     let sent = written.load(Ordering::Relaxed);
-    assert!(sent < 32 * 1024 * 1024, "{sent} bytes were sent: the body was read whole");
+    assert!(
+        sent < 32 * 1024 * 1024,
+        "{sent} bytes were sent: the body was read whole"
+    );
+}
+
+/// A TLS server with a self-signed certificate for another host name, on a
+/// background runtime; returns its port.
+fn bad_cert_server() -> u16 {
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = fixture("probe-tls");
+    let certs = CertificateDer::pem_file_iter(dir.join("cert.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).unwrap();
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(l).unwrap();
+            while let Ok((s, _)) = l.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // The client gives up during the handshake.
+                    let _ = acceptor.accept(s).await;
+                });
+            }
+        });
+    });
+    port
+}
+
+#[test]
+fn probes_an_untrusted_certificate_is_a_tls_error() {
+    let port = bad_cert_server();
+    let vars = vec![
+        ("DGT_FILE_TLS_URL", format!("https://127.0.0.1:{port}")),
+        ("DGT_FILE_WSS_URL", format!("wss://127.0.0.1:{port}")),
+    ];
+    let (out, report, _) = check(&fixture("probe-tls"), &vars, &["--timeout", "2s"]);
+    for probe in ["https-bad-cert", "wss-bad-cert"] {
+        let f = one(&report, "probe-unreachable", "ERROR", probe);
+        assert!(message(f).contains("TLS: the handshake failed"), "{f}");
+        assert!(message(f).to_lowercase().contains("certificate"), "{f}");
+    }
+    assert_eq!(out.status.code(), Some(3));
+}
+
+/// Answers every request with 401 and the request itself as the body.
+fn echo_server() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let body = String::from_utf8_lossy(&buf[..n]).replace(['\r', '\n'], " ");
+            let _ = write!(
+                s,
+                "HTTP/1.1 401 Unauthorized\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn probes_values_the_probe_sent_are_scrubbed_from_the_body() {
+    let port = echo_server();
+    // Not secret by name or by look: only the probe's own scrubbing hides it.
+    let tenant = "acme widgets tenant";
+    let vars = vec![
+        ("DGT_FILE_ECHO_URL", format!("http://127.0.0.1:{port}")),
+        ("DGT_FILE_TENANT_NAME", tenant.to_string()),
+    ];
+    let (out, report, _) = check(&fixture("probe-echo"), &vars, &[]);
+    let f = one(&report, "probe-status", "FAIL", "echo");
+    assert!(
+        message(f).starts_with("echo answered 401 POST /auth/e2e/test-auth"),
+        "{f}"
+    );
+    assert!(message(f).contains("x-tenant: [redacted"), "{f}");
+    assert!(!stdout(&out).contains(tenant), "{}", stdout(&out));
 }
