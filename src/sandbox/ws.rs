@@ -102,6 +102,8 @@ enum After {
     Close1008,
 }
 
+// tungstenite's handshake callback type fixes the size of the error.
+#[allow(clippy::result_large_err)]
 async fn handle(stream: tokio::net::TcpStream, seed: &WsSeed) -> Result<(), tungstenite::Error> {
     let mut after = After::Serve;
     let callback = |req: &Request, resp: Response| decide(req, resp, seed, &mut after);
@@ -140,6 +142,7 @@ fn refuse(status: StatusCode, detail: &str) -> ErrorResponse {
     r
 }
 
+#[allow(clippy::result_large_err)]
 fn decide(
     req: &Request,
     mut resp: Response,
