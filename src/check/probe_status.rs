@@ -62,6 +62,9 @@ fn judge(
     if !http::status_expected(&p.expect.status, status) {
         let body = resp.excerpt(EXCERPT_CHARS);
         let mut message = format!("{} answered {status}", o.name);
+        if obs.attempts > 1 {
+            message.push_str(&format!(" (after {} attempts)", obs.attempts));
+        }
         if !body.is_empty() {
             message.push(' ');
             message.push_str(&body);

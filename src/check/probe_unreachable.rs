@@ -32,11 +32,17 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             _ => None,
         };
         let Some(err) = err else { continue };
+        let attempts = match &o.result {
+            ProbeResult::Http(obs) if obs.attempts > 1 => {
+                format!(" (after {} attempts)", obs.attempts)
+            }
+            _ => String::new(),
+        };
         out.push(
             Finding::new(
                 ProbeUnreachable::ID,
                 Status::Error,
-                format!("{} could not be checked: {err}", o.name),
+                format!("{} could not be checked: {err}{attempts}", o.name),
             )
             .location(o.location.clone())
             .hint(hint(err)),
@@ -61,6 +67,9 @@ fn hint(e: &NetError) -> String {
         }
         NetError::Timeout { .. } => {
             "the host accepted nothing or answered nothing in time: a firewall that drops packets, a hung service, or a --timeout that is too short".into()
+        }
+        NetError::Request(_) => {
+            "the value came from a source as stored: a trailing newline or a control character in an env file or a secret version (see value-mismatch and weak-secret)".into()
         }
         NetError::Protocol(_) => {
             "the server broke off the exchange: check that the URL points at the right service and protocol".into()

@@ -111,6 +111,9 @@ pub enum NetError {
         /// The bound.
         after: Duration,
     },
+    /// The request could not be built from the configured values (a header
+    /// value with a newline, a method that is not a token).
+    Request(String),
     /// Connected, but the exchange broke (connection closed, garbage).
     Protocol(String),
 }
@@ -124,6 +127,7 @@ impl NetError {
             NetError::Refused(_) | NetError::Connect(_) => "connect",
             NetError::Tls(_) => "TLS",
             NetError::Timeout { .. } => "timeout",
+            NetError::Request(_) => "request",
             NetError::Protocol(_) => "protocol",
         }
     }
@@ -144,6 +148,7 @@ impl fmt::Display for NetError {
                 "timeout: no {waiting_for} within {}",
                 humantime::format_duration(*after)
             ),
+            NetError::Request(why) => write!(f, "the request could not be built: {why}"),
             NetError::Protocol(why) => write!(f, "the exchange broke off ({why})"),
         }
     }
@@ -244,13 +249,13 @@ struct Prepared {
 
 fn prepare(p: &HttpProbe, lookup: &dyn Lookup) -> Result<Prepared, ResolveError> {
     let mut scrub = Redactor::new();
+    add_url_refs(&mut scrub, &p.url, lookup)?;
     let mut add_refs = |t: &Template| -> Result<(), ResolveError> {
         for r in t.references() {
             scrub.add(&resolve_reference(r, lookup)?);
         }
         Ok(())
     };
-    add_refs(&p.url)?;
     let mut headers = Vec::new();
     let mut header_refs = Vec::new();
     for (name, t) in &p.headers {
@@ -279,6 +284,28 @@ fn prepare(p: &HttpProbe, lookup: &dyn Lookup) -> Result<Prepared, ResolveError>
         header_refs,
         scrub,
     })
+}
+
+/// Adds the values a URL template takes from references, when they are
+/// secret by name or look: a base URL is not scrubbed from bodies, a token
+/// in a query string is.
+pub(crate) fn add_url_refs(
+    scrub: &mut Redactor,
+    url: &Template,
+    lookup: &dyn Lookup,
+) -> Result<(), ResolveError> {
+    for r in url.references() {
+        let value = resolve_reference(r, lookup)?;
+        let secret_name = match r {
+            Reference::Source { key, .. } => crate::secret::name_looks_secret(key),
+            Reference::Env { var } => crate::secret::name_looks_secret(var),
+            Reference::ProbeToken { .. } => true,
+        };
+        if secret_name || crate::secret::value_looks_secret(value.expose()) {
+            scrub.add(&value);
+        }
+    }
+    Ok(())
 }
 
 /// Replaces every string of `json` (depth first, as `json_strings` lists
@@ -367,8 +394,23 @@ async fn send(
     };
     let method = match reqwest::Method::from_bytes(method.as_bytes()) {
         Ok(m) => m,
-        Err(e) => return (Err(NetError::BadUrl(e.to_string())), 0, Vec::new()),
+        Err(_) => {
+            return (
+                Err(NetError::Request(format!(
+                    "`{method}` is not an HTTP method"
+                ))),
+                0,
+                Vec::new(),
+            )
+        }
     };
+    if let Some(problem) = req
+        .headers
+        .iter()
+        .find_map(|(n, v)| header_problem(n, v.expose()))
+    {
+        return (Err(NetError::Request(problem)), 0, Vec::new());
+    }
     let client = client(timeout);
     let started = Instant::now();
     let deadline = started + timeout;
@@ -551,6 +593,9 @@ fn classify(e: &reqwest::Error, after: Duration) -> NetError {
     if e.is_connect() {
         return NetError::Connect(cause);
     }
+    if e.is_builder() {
+        return NetError::Request(cause);
+    }
     NetError::Protocol(cause)
 }
 
@@ -576,10 +621,39 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     last.unwrap_or_else(|| "no detail".into())
 }
 
+impl NetError {
+    /// The same error with `scrub` applied to its text.
+    pub fn scrubbed(&self, scrub: &Redactor) -> NetError {
+        scrub_error(self, scrub)
+    }
+}
+
+/// Why a header cannot be sent as configured, without its value.
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Some(format!("`{name}` is not a header name"));
+    }
+    let what = if value.ends_with('\n') || value.ends_with('\r') {
+        "ends with a newline"
+    } else if value.contains(['\n', '\r']) {
+        "contains a line break"
+    } else if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        "contains a control character"
+    } else if reqwest::header::HeaderValue::from_str(value).is_err() {
+        "is not a valid header value"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "the value of header {name} {what}: servers never see such a value the way it is stored"
+    ))
+}
+
 fn scrub_error(e: &NetError, scrub: &Redactor) -> NetError {
     let s = |t: &String| scrub.scrub(t);
     match e {
         NetError::BadUrl(t) => NetError::BadUrl(s(t)),
+        NetError::Request(t) => NetError::Request(s(t)),
         NetError::Dns(t) => NetError::Dns(s(t)),
         NetError::Refused(t) => NetError::Refused(s(t)),
         NetError::Connect(t) => NetError::Connect(s(t)),

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::{
     http::HeaderValue, Message,
 };
 
-use super::http::{apply_rewrites, excerpt, NetError};
+use super::http::{apply_rewrites, excerpt, header_problem, NetError};
 use super::{ProbeContext, ProbeResult, SnapshotLookup};
 use crate::config::{WebsocketProbe, WsTransport};
 use crate::interpolate::{resolve_reference, Lookup, ResolveError, Template};
@@ -167,13 +167,13 @@ struct Resolved {
 
 fn resolve_fields(p: &WebsocketProbe, lookup: &dyn Lookup) -> Result<Resolved, ResolveError> {
     let mut scrub = Redactor::new();
+    super::http::add_url_refs(&mut scrub, &p.url, lookup)?;
     let mut add_refs = |t: &Template| -> Result<(), ResolveError> {
         for r in t.references() {
             scrub.add(&resolve_reference(r, lookup)?);
         }
         Ok(())
     };
-    add_refs(&p.url)?;
     let token = match &p.token {
         Some(t) => {
             add_refs(t)?;
@@ -291,39 +291,37 @@ async fn connect(
         Ok(r) => r,
         Err(e) => return (WsOutcome::Failed(NetError::BadUrl(e.to_string())), None),
     };
-    let headers = request.headers_mut();
-    let mut add = |name: &str, value: &str| -> Result<(), String> {
-        let name = tungstenite::http::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("`{name}` is not a header name"))?;
-        let value = HeaderValue::from_str(value)
-            .map_err(|_| format!("the value of header {name} is not a valid header value"))?;
-        headers.insert(name, value);
-        Ok(())
-    };
-    let mut problems = Vec::new();
+    let mut to_send: Vec<(String, String)> = Vec::new();
     if let Some(token) = &resolved.token {
         match p.transport {
             WsTransport::Header => {
-                if let Err(e) = add("authorization", &format!("Bearer {}", token.expose())) {
-                    problems.push(e);
-                }
+                to_send.push(("Authorization".into(), format!("Bearer {}", token.expose())))
             }
-            WsTransport::Subprotocol => {
-                let offer = format!("{JWT_SUBPROTOCOL}, {}", subprotocol_for(token));
-                if let Err(e) = add("sec-websocket-protocol", &offer) {
-                    problems.push(e);
-                }
-            }
+            WsTransport::Subprotocol => to_send.push((
+                "Sec-WebSocket-Protocol".into(),
+                format!("{JWT_SUBPROTOCOL}, {}", subprotocol_for(token)),
+            )),
             WsTransport::Query => {}
         }
     }
     for (name, value) in &resolved.headers {
-        if let Err(e) = add(name, value.expose()) {
-            problems.push(e);
-        }
+        to_send.push((name.clone(), value.expose().to_string()));
     }
-    if let Some(p) = problems.into_iter().next() {
-        return (WsOutcome::Failed(NetError::BadUrl(p)), None);
+    for (name, value) in &to_send {
+        let parsed = (
+            tungstenite::http::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        );
+        match parsed {
+            (Ok(n), Ok(v)) => {
+                request.headers_mut().insert(n, v);
+            }
+            _ => {
+                let why = header_problem(name, value)
+                    .unwrap_or_else(|| format!("header {name} cannot be sent"));
+                return (WsOutcome::Failed(NetError::Request(why)), None);
+            }
+        }
     }
 
     let handshake = tokio::time::timeout(
@@ -483,15 +481,7 @@ fn scrub_outcome(o: WsOutcome, scrub: &Redactor) -> WsOutcome {
             reason: scrub.scrub(&reason),
             after,
         },
-        WsOutcome::Failed(e) => WsOutcome::Failed(match e {
-            NetError::BadUrl(t) => NetError::BadUrl(scrub.scrub(&t)),
-            NetError::Dns(t) => NetError::Dns(scrub.scrub(&t)),
-            NetError::Refused(t) => NetError::Refused(scrub.scrub(&t)),
-            NetError::Connect(t) => NetError::Connect(scrub.scrub(&t)),
-            NetError::Tls(t) => NetError::Tls(scrub.scrub(&t)),
-            NetError::Protocol(t) => NetError::Protocol(scrub.scrub(&t)),
-            t @ NetError::Timeout { .. } => t,
-        }),
+        WsOutcome::Failed(e) => WsOutcome::Failed(e.scrubbed(scrub)),
         other => other,
     }
 }

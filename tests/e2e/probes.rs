@@ -254,7 +254,11 @@ fn probes_503_is_unavailable_not_misconfigured() {
         &[],
     );
     let f = one(&report, "probe-status", "FAIL", "e2e-bypass");
-    assert!(message(f).starts_with("e2e-bypass answered 503 "), "{f}");
+    // 5xx is retried once (`retries = 1`).
+    assert!(
+        message(f).starts_with("e2e-bypass answered 503 (after 2 attempts) "),
+        "{f}"
+    );
     assert!(hint(f).contains("unavailable"), "{f}");
     assert_eq!(out.status.code(), Some(1));
 }
@@ -369,6 +373,8 @@ fn probes_network_faults_name_their_step_within_the_timeout() {
             format!("ws://127.0.0.1:{hole}"),
         ),
         ("DGT_FILE_WS_CLOSED_URL", format!("ws://127.0.0.1:{closed}")),
+        ("DGT_FILE_AUTH_SERVICE_URL", sb.endpoints.auth.clone()),
+        ("DGT_FILE_NEWLINE_KEY", format!("{BYPASS_KEY}\n")),
     ];
     let (out, report, took) = check(&fixture("probe-net-faults"), &vars, &["--timeout", "500ms"]);
     for (probe, needle) in [
@@ -385,6 +391,10 @@ fn probes_network_faults_name_their_step_within_the_timeout() {
             "timeout: no answer to the WebSocket upgrade request within 500ms",
         ),
         ("ws-closed-port", "connect: the connection was refused"),
+        (
+            "newline-key",
+            "the request could not be built: the value of header X-E2E-Bypass-Key ends with a newline",
+        ),
     ] {
         let f = one(&report, "probe-unreachable", "ERROR", probe);
         assert!(message(f).contains(needle), "{probe}: {f}");
