@@ -194,30 +194,32 @@ pub async fn run(
         token_check: None,
         token_problem: None,
     };
-    if let (Ok(resp), Some(j)) = (&outcome, &p.expect.jwt) {
-        let status_ok = status_expected(&p.expect.status, resp.status);
-        match extract_token(&raw_body, resp.body_truncated, &j.at) {
-            Ok(token) => {
-                scrub.add(&token);
-                if let Some(problem) = not_a_jwt(token.expose()) {
-                    obs.token_problem =
-                        status_ok.then(|| format!("the value at {} {problem}", j.at));
-                } else {
-                    obs.token_check = Some(TokenCheck {
-                        token: token.clone(),
-                        issued_by: "the auth service".into(),
-                        expected: vec![(
-                            j.secret.to_string(),
-                            expected_secret.expect("resolved when expect.jwt is set"),
-                        )],
-                        issuer: j.issuer.clone(),
-                        required_claims: j.required_claims.clone(),
-                        algorithm: jsonwebtoken::Algorithm::HS256,
-                    });
-                    obs.token = Some(token);
-                }
+    if let (Ok(resp), Some(j), Some(expected)) = (&outcome, &p.expect.jwt, expected_secret) {
+        let found = extract_token(&raw_body, resp.body_truncated, &j.at);
+        if let Ok(token) = &found {
+            scrub.add(token);
+        }
+        // A token is taken only from an answer with the expected status.
+        if status_expected(&p.expect.status, resp.status) {
+            match found {
+                Ok(token) => match not_a_jwt(token.expose()) {
+                    Some(problem) => {
+                        obs.token_problem = Some(format!("the value at {} {problem}", j.at))
+                    }
+                    None => {
+                        obs.token_check = Some(TokenCheck {
+                            token: token.clone(),
+                            issued_by: "the auth service".into(),
+                            expected: vec![(j.secret.to_string(), expected)],
+                            issuer: j.issuer.clone(),
+                            required_claims: j.required_claims.clone(),
+                            algorithm: jsonwebtoken::Algorithm::HS256,
+                        });
+                        obs.token = Some(token);
+                    }
+                },
+                Err(problem) => obs.token_problem = Some(problem),
             }
-            Err(problem) => obs.token_problem = status_ok.then_some(problem),
         }
     }
     obs.outcome = outcome.map(|mut r| {
