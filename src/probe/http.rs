@@ -184,16 +184,7 @@ pub async fn run(
     let (outcome, attempts, raw_body) =
         send(&p.method, &target, &prepared, p.retries, timeout).await;
     let mut scrub = prepared.scrub;
-    let mut obs = Observation {
-        method: p.method.clone(),
-        url: shown_url,
-        outcome: Err(NetError::Protocol(String::new())),
-        attempts,
-        header_refs: prepared.header_refs,
-        token: None,
-        token_check: None,
-        token_problem: None,
-    };
+    let mut found_token = TokenFound::default();
     if let (Ok(resp), Some(j), Some(expected)) = (&outcome, &p.expect.jwt, expected_secret) {
         let found = extract_token(&raw_body, resp.body_truncated, &j.at);
         if let Ok(token) = &found {
@@ -204,10 +195,10 @@ pub async fn run(
             match found {
                 Ok(token) => match not_a_jwt(token.expose()) {
                     Some(problem) => {
-                        obs.token_problem = Some(format!("the value at {} {problem}", j.at))
+                        found_token.token_problem = Some(format!("the value at {} {problem}", j.at))
                     }
                     None => {
-                        obs.token_check = Some(TokenCheck {
+                        found_token.token_check = Some(TokenCheck {
                             token: token.clone(),
                             issued_by: "the auth service".into(),
                             expected: vec![(j.secret.to_string(), expected)],
@@ -215,21 +206,39 @@ pub async fn run(
                             required_claims: j.required_claims.clone(),
                             algorithm: jsonwebtoken::Algorithm::HS256,
                         });
-                        obs.token = Some(token);
+                        found_token.token = Some(token);
                     }
                 },
-                Err(problem) => obs.token_problem = Some(problem),
+                Err(problem) => found_token.token_problem = Some(problem),
             }
         }
     }
-    obs.outcome = outcome.map(|mut r| {
-        r.body = scrub.scrub(&r.body);
-        r
-    });
-    if let Err(e) = &mut obs.outcome {
-        *e = scrub_error(e, &scrub);
-    }
+    let outcome = match outcome {
+        Ok(mut r) => {
+            r.body = scrub.scrub(&r.body);
+            Ok(r)
+        }
+        Err(e) => Err(e.scrubbed(&scrub)),
+    };
+    let obs = Observation {
+        method: p.method.clone(),
+        url: shown_url,
+        outcome,
+        attempts,
+        header_refs: prepared.header_refs,
+        token: found_token.token,
+        token_check: found_token.token_check,
+        token_problem: found_token.token_problem,
+    };
     (loc, ProbeResult::Http(obs))
+}
+
+/// What `expect.jwt` found in the answer.
+#[derive(Default)]
+struct TokenFound {
+    token: Option<Secret>,
+    token_check: Option<TokenCheck>,
+    token_problem: Option<String>,
 }
 
 /// True when `status` is what the probe expects (empty list: any 2xx).
