@@ -1,7 +1,12 @@
 //! `ws-rejected`: a WebSocket handshake that should open was refused.
 
+use super::probe_status::{millis, not_run, ws_probe};
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::config::{WsExpect, WsTransport};
+use crate::interpolate::Reference;
+use crate::probe::websocket::{MessageCheck, Observation, WsOutcome};
+use crate::probe::{ProbeOutcome, ProbeResult};
+use crate::report::{Finding, Status};
 
 declare_check! {
 /// A WebSocket handshake that should open was refused.
@@ -10,7 +15,10 @@ declare_check! {
 /// instead of 101, or closed the connection right after the handshake (close
 /// code 1008, policy violation, with its reason). With a token that verifies,
 /// the cause is on the server: it holds another secret or reads the token from
-/// another place (header vs subprotocol).
+/// another place (header vs subprotocol). "Open" means the handshake completed,
+/// an offered subprotocol was echoed (else see ws-subprotocol), and the server
+/// did not close the connection within 500 ms (or before `expect_message`
+/// arrived). PASS: the socket opened and stayed open.
 ///
 /// Fix: compare the server's JWT secret with the signer's (value-mismatch,
 /// jwt-signature findings) and the transport the server expects.
@@ -19,5 +27,297 @@ declare_check! {
 impl_check!(WsRejected, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for o in cx.probes {
+        let Some(p) = ws_probe(cx, &o.name) else {
+            continue;
+        };
+        if p.expect != WsExpect::Open {
+            continue;
+        }
+        match &o.result {
+            ProbeResult::Websocket(obs) => {
+                if let Some(f) = judge(o, obs, token_origin(p)) {
+                    out.push(f);
+                }
+            }
+            ProbeResult::Unresolved(e) => out.extend(not_run(WsRejected::ID, o, e)),
+            _ => {}
+        }
+    }
+}
+
+/// `probe e2e-bypass` when the token came from that probe.
+fn token_origin(p: &crate::config::WebsocketProbe) -> Option<String> {
+    match p.token.as_ref()?.as_single_reference()? {
+        Reference::ProbeToken { probe } => Some(format!("probe {probe}")),
+        Reference::Source { source, key } => Some(format!("{source}.{key}")),
+        Reference::Env { var } => Some(format!("${var}")),
+    }
+}
+
+fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<Finding> {
+    let with = obs.token_phrase();
+    let secret_hint = |what: &str| {
+        let from = origin
+            .as_deref()
+            .map_or(String::new(), |o| format!(" (the token came from {o})"));
+        format!(
+            "{what}: servers often say this when the token's signature does not verify with their JWT secret{from}: see the jwt-signature and value-mismatch findings for JWT_SECRET"
+        )
+    };
+    let f = |status, msg: String| {
+        Finding::new(WsRejected::ID, status, msg).location(o.location.clone())
+    };
+    Some(match &obs.outcome {
+        WsOutcome::Refused { status: 200, body } => f(
+            Status::Fail,
+            format!(
+                "{} answered HTTP 200 instead of 101 Switching Protocols{}",
+                o.name,
+                shown(body)
+            ),
+        )
+        .hint("the URL is not a WebSocket endpoint (a web page, a proxy that does not upgrade, or the wrong path)"),
+        WsOutcome::Refused { status, body } => {
+            let hint = match status {
+                401 | 403 if obs.sent_token => Some(secret_hint(&format!(
+                    "the server refused {with}"
+                ))),
+                401 | 403 => Some("no token was sent: set `token` on the probe".to_string()),
+                404 => Some("the path does not exist on this server: check the URL".to_string()),
+                _ => None,
+            };
+            f(
+                Status::Fail,
+                format!(
+                    "WebSocket handshake refused ({status}) with {with}{}",
+                    shown(body)
+                ),
+            )
+            .hint_opt(hint)
+        }
+        WsOutcome::Closed {
+            code,
+            reason,
+            after,
+        } => {
+            let reason_text = if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {reason}")
+            };
+            let hint = if *code == 1008 && obs.sent_token {
+                secret_hint(&format!(
+                    "1008 is a policy violation; the token was sent as {}",
+                    transport_name(obs.transport)
+                ))
+            } else if !obs.sent_token {
+                "no token was sent: set `token` on the probe (or `expect = \"rejected\"` if refusing is right)".to_string()
+            } else {
+                "the server closes the connection right after accepting it: its logs say why".to_string()
+            };
+            f(
+                Status::Fail,
+                format!(
+                    "WebSocket accepted with {with}, then closed by the server after {} with {code}{reason_text}{}",
+                    millis(*after),
+                    code_name(*code)
+                ),
+            )
+            .hint(hint)
+        }
+        WsOutcome::Dropped { after } => f(
+            Status::Fail,
+            format!(
+                "WebSocket accepted with {with}, then the server dropped the connection after {} without a close frame",
+                millis(*after)
+            ),
+        ),
+        WsOutcome::Open {
+            message: MessageCheck::Missing(waited),
+            ..
+        } => f(
+            Status::Fail,
+            format!(
+                "WebSocket opened with {with}, but no message with the expected text arrived within {}",
+                millis(*waited)
+            ),
+        )
+        .hint("the server accepts the connection but does not answer: check `send`/`expect_message` and the server's message handling"),
+        WsOutcome::Open {
+            subprotocol,
+            message,
+        } => {
+            let echoed = subprotocol
+                .as_deref()
+                .map_or(String::new(), |s| format!(", {s} echoed"));
+            let stayed = match message {
+                MessageCheck::Received => "the expected message arrived".to_string(),
+                _ => format!("it stayed open {}", millis(crate::probe::websocket::GRACE)),
+            };
+            f(
+                Status::Pass,
+                format!(
+                    "WebSocket opened with {with}{echoed} in {}; {stayed}",
+                    millis(obs.handshake)
+                ),
+            )
+        }
+        // Reported by ws-subprotocol and probe-unreachable.
+        WsOutcome::NoSubprotocolEcho | WsOutcome::Failed(_) => return None,
+    })
+}
+
+fn transport_name(t: WsTransport) -> &'static str {
+    match t {
+        WsTransport::Header => "an Authorization header",
+        WsTransport::Subprotocol => "a subprotocol",
+        WsTransport::Query => "a query parameter",
+    }
+}
+
+fn shown(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+/// ` (policy violation)` for the close codes people meet.
+pub(super) fn code_name(code: u16) -> &'static str {
+    match code {
+        1000 => " (normal closure)",
+        1001 => " (going away)",
+        1002 => " (protocol error)",
+        1003 => " (unsupported data)",
+        1005 => " (no status code)",
+        1008 => " (policy violation)",
+        1011 => " (server error)",
+        4000..=4999 => " (application code)",
+        _ => "",
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::probe::websocket::Observation;
+    use std::time::Duration;
+
+    pub fn ws_outcome(name: &str, outcome: WsOutcome, token: bool, offered: bool) -> ProbeOutcome {
+        ProbeOutcome {
+            name: name.into(),
+            location: format!("probe {name} (wss://ws.example/ws)"),
+            result: ProbeResult::Websocket(Observation {
+                url: "wss://ws.example/ws".into(),
+                transport: WsTransport::Subprotocol,
+                sent_token: token,
+                extra_headers: vec![],
+                offered_subprotocols: offered,
+                outcome,
+                handshake: Duration::from_millis(3),
+            }),
+            elapsed: Duration::from_millis(503),
+        }
+    }
+
+    #[test]
+    fn open_probes() {
+        let config = super::super::probe_status::tests::config();
+        let snaps = indexmap::IndexMap::new();
+        for (outcome, want) in [
+            (
+                WsOutcome::Refused {
+                    status: 403,
+                    body: String::new(),
+                },
+                Some((
+                    Status::Fail,
+                    "WebSocket handshake refused (403) with a token in the subprotocol",
+                )),
+            ),
+            (
+                WsOutcome::Refused {
+                    status: 200,
+                    body: "<html>".into(),
+                },
+                Some((Status::Fail, "answered HTTP 200 instead of 101")),
+            ),
+            (
+                WsOutcome::Closed {
+                    code: 1008,
+                    reason: "NO_TOKEN".into(),
+                    after: Duration::from_millis(2),
+                },
+                Some((
+                    Status::Fail,
+                    "closed by the server after 2 ms with 1008 NO_TOKEN (policy violation)",
+                )),
+            ),
+            (
+                WsOutcome::Open {
+                    subprotocol: Some("jwt-auth".into()),
+                    message: MessageCheck::NotAsked,
+                },
+                Some((
+                    Status::Pass,
+                    "WebSocket opened with a token in the subprotocol, jwt-auth echoed",
+                )),
+            ),
+            (
+                WsOutcome::Open {
+                    subprotocol: None,
+                    message: MessageCheck::Missing(Duration::from_secs(2)),
+                },
+                Some((
+                    Status::Fail,
+                    "no message with the expected text arrived within 2000 ms",
+                )),
+            ),
+            (WsOutcome::NoSubprotocolEcho, None),
+        ] {
+            let probes = vec![ws_outcome("ws-open", outcome.clone(), true, true)];
+            let cx = Context {
+                config: &config,
+                snapshots: &snaps,
+                probes: &probes,
+                now: 0,
+            };
+            let mut out = Vec::new();
+            run(&cx, &mut out);
+            match want {
+                None => assert!(out.is_empty(), "{out:?}"),
+                Some((status, needle)) => {
+                    assert_eq!(out.len(), 1, "{outcome:?}");
+                    assert_eq!(out[0].status, status, "{:?}", out[0]);
+                    assert!(out[0].message.contains(needle), "{}", out[0].message);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejected_probes_are_not_this_checks() {
+        let config = super::super::probe_status::tests::config();
+        let snaps = indexmap::IndexMap::new();
+        let probes = vec![ws_outcome(
+            "ws-neg",
+            WsOutcome::Refused {
+                status: 403,
+                body: String::new(),
+            },
+            false,
+            false,
+        )];
+        let cx = Context {
+            config: &config,
+            snapshots: &snaps,
+            probes: &probes,
+            now: 0,
+        };
+        let mut out = Vec::new();
+        run(&cx, &mut out);
+        assert!(out.is_empty());
+    }
 }

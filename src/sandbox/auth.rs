@@ -1,17 +1,236 @@
 //! The auth service stand-in: E2E bypass endpoint issuing HS256 tokens.
 //!
-//! TODO(helper): implement.
+//! It behaves like the auth services driftgate was built for: `POST
+//! /auth/e2e/test-auth` with the right `X-E2E-Bypass-Key` answers 200 with
+//! an HS256 access token signed with the seeded `jwt_secret`; a wrong or
+//! missing key answers 401 `{"detail":"Invalid E2E bypass key"}`; with no
+//! `bypass_key` seeded the endpoint does not exist (404), as in production.
+//! `status` forces every answer (503: a service that is down), and
+//! `access_token` replaces the minted token with a fixed string (a token
+//! that is not a JWT, for tests).
 
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::json;
 
-/// Auth service seed.
+/// Auth service seed (`[auth]` in sandbox.toml).
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct AuthSeed {}
+#[serde(deny_unknown_fields)]
+pub struct AuthSeed {
+    /// Secret the issued tokens are signed with (HS256).
+    pub jwt_secret: Option<String>,
+    /// The key `X-E2E-Bypass-Key` must carry; none: the endpoint is absent (404).
+    pub bypass_key: Option<String>,
+    /// `iss` of issued tokens (default `netra-auth-service`).
+    pub issuer: Option<String>,
+    /// A status every request gets (e.g. 503), whatever it sends.
+    pub status: Option<u16>,
+    /// Lifetime of issued tokens (default `15m`).
+    pub token_ttl: Option<String>,
+    /// A fixed `access_token` returned instead of a signed one.
+    pub access_token: Option<String>,
+}
+
+/// Default `iss` of issued tokens.
+pub const DEFAULT_ISSUER: &str = "netra-auth-service";
+
+/// The bypass endpoint's path.
+pub const BYPASS_PATH: &str = "/auth/e2e/test-auth";
+
+/// The header the bypass key travels in.
+pub const BYPASS_HEADER: &str = "x-e2e-bypass-key";
 
 /// Serves this part of the sandbox on `listener` until aborted.
 pub fn serve(listener: tokio::net::TcpListener, seed: AuthSeed) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let _ = (listener, seed);
-        std::future::pending::<()>().await
+        let _ = axum::serve(listener, router(seed)).await;
     })
+}
+
+/// The routes, for tests that serve them elsewhere.
+pub fn router(seed: AuthSeed) -> Router {
+    Router::new()
+        .route(BYPASS_PATH, post(bypass))
+        .route("/health", get(health))
+        .with_state(Arc::new(seed))
+}
+
+fn forced(seed: &AuthSeed) -> Option<Response> {
+    let status = StatusCode::from_u16(seed.status?).ok()?;
+    Some(
+        (
+            status,
+            Json(json!({"detail": format!("sandbox: forced status {}", status.as_u16())})),
+        )
+            .into_response(),
+    )
+}
+
+async fn health(State(seed): State<Arc<AuthSeed>>) -> Response {
+    forced(&seed).unwrap_or_else(|| Json(json!({"status": "healthy"})).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct BypassBody {
+    email: Option<String>,
+}
+
+async fn bypass(State(seed): State<Arc<AuthSeed>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(r) = forced(&seed) {
+        return r;
+    }
+    let Some(expected) = &seed.bypass_key else {
+        return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response();
+    };
+    let sent = headers.get(BYPASS_HEADER).map(|v| v.as_bytes());
+    if !sent.is_some_and(|s| constant_time_eq(s, expected.as_bytes())) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"detail": "Invalid E2E bypass key"})),
+        )
+            .into_response();
+    }
+    let req: BypassBody = serde_json::from_str(&body).unwrap_or_default();
+    let email = req.email.unwrap_or_else(|| "e2e-user@example.com".into());
+    let token = match (&seed.access_token, &seed.jwt_secret) {
+        (Some(fixed), _) => fixed.clone(),
+        (None, Some(secret)) => match issue(&seed, secret, &email) {
+            Ok(t) => t,
+            Err(e) => {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"detail": format!("cannot sign: {e}")})),
+                )
+                    .into_response()
+            }
+        },
+        (None, None) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"detail": "sandbox: [auth] has no jwt_secret"})),
+            )
+                .into_response()
+        }
+    };
+    Json(json!({"access_token": token, "token_type": "Bearer"})).into_response()
+}
+
+fn issue(seed: &AuthSeed, secret: &str, email: &str) -> Result<String, String> {
+    let ttl = match &seed.token_ttl {
+        Some(t) => crate::config::parse_duration(t)?,
+        None => crate::config::DEFAULT_TTL,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claims = json!({
+        "sub": format!("e2e:{email}"),
+        "email": email,
+        "permissions": ["read", "write"],
+        "type": "access",
+        "iss": seed.issuer.as_deref().unwrap_or(DEFAULT_ISSUER),
+        "iat": now,
+        "exp": now + ttl.as_secs(),
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Equality whose time does not depend on where the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn call(seed: AuthSeed, key: Option<&str>) -> (u16, serde_json::Value) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = serve(listener, seed);
+        let mut req = reqwest::Client::new()
+            .post(format!("http://{addr}{BYPASS_PATH}"))
+            .json(&json!({"email": "a@b.c"}));
+        if let Some(k) = key {
+            req = req.header("X-E2E-Bypass-Key", k);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.json().await.unwrap();
+        task.abort();
+        (status, body)
+    }
+
+    fn seed() -> AuthSeed {
+        AuthSeed {
+            jwt_secret: Some("sandbox-signing-secret-0123456789abcdef".into()),
+            bypass_key: Some("bypass-key-123456".into()),
+            ..AuthSeed::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_right_key_gets_a_verifiable_token() {
+        let (status, body) = call(seed(), Some("bypass-key-123456")).await;
+        assert_eq!(status, 200);
+        let token = body["access_token"].as_str().unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.set_issuer(&[DEFAULT_ISSUER]);
+        let data = jsonwebtoken::decode::<serde_json::Value>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(b"sandbox-signing-secret-0123456789abcdef"),
+            &v,
+        )
+        .unwrap();
+        assert_eq!(data.claims["email"], "a@b.c");
+        assert_eq!(data.claims["type"], "access");
+    }
+
+    #[tokio::test]
+    async fn refusals_and_forced_statuses() {
+        for (seed, key, status, detail) in [
+            (seed(), Some("wrong"), 401, "Invalid E2E bypass key"),
+            (seed(), None, 401, "Invalid E2E bypass key"),
+            (
+                AuthSeed {
+                    bypass_key: None,
+                    ..seed()
+                },
+                Some("bypass-key-123456"),
+                404,
+                "Not Found",
+            ),
+            (
+                AuthSeed {
+                    status: Some(503),
+                    ..seed()
+                },
+                Some("bypass-key-123456"),
+                503,
+                "sandbox: forced status 503",
+            ),
+        ] {
+            let (got, body) = call(seed, key).await;
+            assert_eq!(got, status);
+            assert_eq!(body["detail"], detail);
+        }
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
 }

@@ -6,4 +6,5 @@
 mod canary;
 mod core;
 mod jwt;
+mod probes;
 mod support;
