@@ -201,7 +201,7 @@ pub async fn run(
                         found_token.token_check = Some(TokenCheck {
                             token: token.clone(),
                             issued_by: "the auth service".into(),
-                            expected: vec![(j.secret.to_string(), expected)],
+                            expected: vec![(crate::jwt::template_label(&j.secret), expected)],
                             issuer: j.issuer.clone(),
                             required_claims: j.required_claims.clone(),
                             algorithm: jsonwebtoken::Algorithm::HS256,
