@@ -12,7 +12,11 @@ declare_check! {
 /// an unterminated quote, an invalid key name, a file that is not UTF-8) without
 /// printing the value. Applications that load the file either stop or silently
 /// drop the line, so the key the line meant to set is not what the service runs
-/// with.
+/// with. Each env file (and `command` output) that parses cleanly gets a PASS
+/// with its number of keys. The dialect is docker compose / python-dotenv with
+/// interpolation off: `KEY=value`, optional `export`, `#` comments, single
+/// quotes literal, double quotes with `\n \t \r \" \\` escapes, no `$VAR`
+/// expansion (see `src/source/dotenv.rs`).
 ///
 /// Fix: open the file at the line given and write `KEY=value`, quoting values
 /// that contain spaces or `#`.
@@ -28,36 +32,23 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 continue;
             };
             clean = false;
-            let hint = if message.contains("not valid UTF-8") {
-                "save the file as UTF-8 (the bytes are not shown: they may be part of a secret)"
-            } else {
-                "write KEY=value; quote a value that holds ` #`, leading or trailing spaces, \
-                 or a line break"
-            };
+            // The location is its own field (and the human report prints
+            // it under the message), so the message does not repeat it.
             out.push(
-                Finding::new(
-                    DotenvSyntax::ID,
-                    Status::Fail,
-                    format!("{location}: {message}"),
-                )
-                .sources([snap.name.as_str()])
-                .location(location.as_str())
-                .hint(hint),
+                Finding::new(DotenvSyntax::ID, Status::Fail, message.as_str())
+                    .sources([snap.name.as_str()])
+                    .location(location.as_str())
+                    .hint(hint_for(message)),
             );
         }
         if clean && snap.is_read() {
-            if let Some(location) = dotenv_location(cx, snap) {
+            if let Some((what, location)) = parsed_text(cx, snap) {
                 let n = snap.primary().map_or(0, |v| v.entries.len());
-                let what = if snap.kind == "command" {
-                    format!("the output of {}", snap.display)
-                } else {
-                    snap.display.clone()
-                };
                 out.push(
                     Finding::new(
                         DotenvSyntax::ID,
                         Status::Pass,
-                        format!("{what} parses ({n} key{})", if n == 1 { "" } else { "s" }),
+                        format!("{what} ({n} key{})", if n == 1 { "" } else { "s" }),
                     )
                     .sources([snap.name.as_str()])
                     .location_opt(location),
@@ -67,15 +58,42 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// For a source read as dotenv text: `Some(its location)` (the file path,
-/// or none for a command's output). `None` for every other source.
-fn dotenv_location(cx: &Context<'_>, snap: &Snapshot) -> Option<Option<String>> {
+/// What to do about a parse error, by the kind of problem the parser's
+/// message names (`crate::source::dotenv::parse`; a unit test keeps the two
+/// in step).
+fn hint_for(message: &str) -> &'static str {
+    if message.contains("not valid UTF-8") {
+        "save the file as UTF-8 (its bytes are not shown: they may be part of a secret)"
+    } else if message.contains("never closed") {
+        "close the quote; inside double quotes write a literal `\"` as `\\\"`"
+    } else if message.contains("after the closing") {
+        "quote the whole value, and put a space before a `#` comment"
+    } else if message.contains("invalid key name") {
+        "rename the key to letters, digits and `_` (`.` and `-` after the first character)"
+    } else if message.contains("no `=`") {
+        "write KEY=value, or `#` to make the line a comment; a value that spans lines needs \
+         quotes"
+    } else {
+        "write KEY=value; quote a value that holds ` #`, leading or trailing spaces, or a line \
+         break"
+    }
+}
+
+/// For a source whose text driftgate parsed (an env file, a command's
+/// output): what parsed, and where it is (the file; none for a command).
+fn parsed_text(cx: &Context<'_>, snap: &Snapshot) -> Option<(String, Option<String>)> {
     match &cx.config.sources.get(&snap.name)?.kind {
-        SourceKind::Dotenv { path } => Some(Some(path.display().to_string())),
-        SourceKind::Command {
-            format: CommandFormat::Dotenv,
-            ..
-        } => Some(None),
+        SourceKind::Dotenv { path } => Some((
+            format!("{} parses", snap.display),
+            Some(path.display().to_string()),
+        )),
+        SourceKind::Command { format, .. } => {
+            let how = match format {
+                CommandFormat::Dotenv => "parses",
+                CommandFormat::Json => "parses as JSON",
+            };
+            Some((format!("the output of {} {how}", snap.display), None))
+        }
         _ => None,
     }
 }
@@ -112,14 +130,12 @@ mod tests {
                 (
                     Status::Fail,
                     Some("config/test.env:3".into()),
-                    "config/test.env:3: no `=` on this line (expected KEY=value)".into()
+                    "no `=` on this line (expected KEY=value)".into()
                 ),
                 (
                     Status::Fail,
                     Some("config/test.env:9".into()),
-                    "config/test.env:9: config/test.env is not valid UTF-8 (first invalid \
-                     byte on line 9)"
-                        .into()
+                    "config/test.env is not valid UTF-8 (first invalid byte on line 9)".into()
                 ),
                 (
                     Status::Pass,
@@ -131,10 +147,38 @@ mod tests {
                     None,
                     "the output of command `vault` parses (1 key)".into()
                 ),
+                (
+                    Status::Pass,
+                    None,
+                    "the output of command `vault` parses as JSON (1 key)".into()
+                ),
             ]
         );
         assert!(out[1].hint.as_deref().unwrap().contains("UTF-8"));
         assert_eq!(out[0].sources, vec!["test_file"]);
+    }
+
+    #[test]
+    fn every_parser_error_gets_its_own_hint() {
+        let generic = hint_for("");
+        let mut seen = std::collections::HashSet::new();
+        for text in ["no equals", "=x", "1A=x", "A=\"x", "A='x'y"] {
+            let parsed = crate::source::dotenv::parse(text);
+            let [err] = &parsed.errors[..] else {
+                panic!("{text:?}: {:?}", parsed.errors)
+            };
+            let hint = hint_for(&err.message);
+            if text != "=x" {
+                assert_ne!(hint, generic, "{text:?}: {}", err.message);
+            }
+            seen.insert(hint);
+        }
+        let (_, issues) = crate::source::dotenv::parse_bytes(b"A=\xff", "f", |l| format!("f:{l}"));
+        let [Issue::Syntax { message, .. }] = &issues[..] else {
+            panic!("{issues:?}")
+        };
+        assert!(hint_for(message).contains("UTF-8"));
+        assert_eq!(seen.len(), 5);
     }
 
     #[test]

@@ -86,8 +86,7 @@ mod tests {
         one_key.issues.push(Issue::Unavailable {
             key: Some("NESTED".into()),
             resource: "cmd:vault".into(),
-            reason: "the value of NESTED in the output of `vault` is an object, not a string"
-                .into(),
+            reason: "its value is an object, not a string".into(),
             hint: None,
         });
         let mut silent = testkit::dotenv_snapshot(&config, "test_file", &[]);
@@ -121,8 +120,8 @@ mod tests {
                 ),
                 (
                     Status::Error,
-                    "NESTED in vault_json could not be read: cmd:vault: the value of NESTED in \
-                     the output of `vault` is an object, not a string",
+                    "NESTED in vault_json could not be read: cmd:vault: its value is an object, \
+                     not a string",
                     Some("cmd:vault"),
                     vec!["NESTED".to_string()],
                     vec!["vault_json".to_string()],

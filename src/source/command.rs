@@ -48,6 +48,17 @@ enum Failure {
 /// leading `VAR=value` assignments (which may carry secrets).
 pub fn program_name(command: &CommandLine) -> String {
     let first = match command {
+        // `["sh", "-c", "vault ..."]` is named after what the shell runs.
+        CommandLine::Argv(argv)
+            if argv.len() >= 3
+                && matches!(
+                    argv[0].rsplit('/').next(),
+                    Some("sh" | "bash" | "zsh" | "dash")
+                )
+                && argv[1] == "-c" =>
+        {
+            return program_name(&CommandLine::Shell(argv[2].clone()));
+        }
         CommandLine::Argv(argv) => argv.first().map(String::as_str),
         CommandLine::Shell(line) => line
             .split_whitespace()
@@ -107,10 +118,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                         snap.issues.push(Issue::Unavailable {
                             key: Some(cfg.logical_key(&key).to_string()),
                             resource: resource.clone(),
-                            reason: format!(
-                                "the value of {key} in the output of `{program}` is {what}, \
-                                 not a string"
-                            ),
+                            reason: format!("its value is {what}, not a string"),
                             hint: Some(
                                 "make the command print a flat JSON object whose values are \
                                  strings"
@@ -166,10 +174,14 @@ fn unavailable(
 
 /// One sentence (and a hint) for a failure; never stderr's content.
 fn describe(failure: &Failure, program: &str, cwd: &Path) -> (String, Option<String>) {
-    let by_hand = format!(
-        "run the command by hand in {} to see its error output",
-        cwd.display()
-    );
+    let by_hand = if cwd == Path::new(".") {
+        "run the command by hand to see its error output".to_string()
+    } else {
+        format!(
+            "run the command by hand in {} to see its error output",
+            cwd.display()
+        )
+    };
     match failure {
         Failure::Spawn(e) if e.kind() == std::io::ErrorKind::NotFound => (
             format!("`{program}` could not be started: it was not found"),
@@ -431,6 +443,14 @@ mod tests {
                 "kubectl",
             ),
             (CommandLine::Argv(vec![]), "sh"),
+            (
+                CommandLine::Argv(vec!["bash".into(), "-c".into(), "op inject".into()]),
+                "op",
+            ),
+            (
+                CommandLine::Argv(vec!["sh".into(), "script.sh".into()]),
+                "sh",
+            ),
         ] {
             assert_eq!(program_name(&command), want);
         }
@@ -512,7 +532,7 @@ mod tests {
         assert!(snap.is_read());
         assert_eq!(snap.get("JWT_SECRET").unwrap().value.expose(), "abc");
         assert_eq!(snap.get("PORT").unwrap().value.expose(), "8080");
-        assert_eq!(snap.get("PORT").unwrap().location, "cmd:sh");
+        assert_eq!(snap.get("PORT").unwrap().location, "cmd:echo");
         assert!(snap.is_unreadable("NESTED"));
         assert!(!format!("{:?}", snap.issues).contains("CANARY"));
     }
