@@ -49,19 +49,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 n => format!("{n} times"),
             };
             let winner = lines.last().copied().unwrap_or_default();
-            let earlier: Vec<String> = lines[..lines.len().saturating_sub(1)]
-                .iter()
-                .map(ToString::to_string)
-                .collect();
+            let earlier = &lines[..lines.len().saturating_sub(1)];
             let message = format!(
                 "{name} is defined {times} in {} (lines {}); line {winner} wins",
                 snap.display,
-                and_list(&lines.iter().map(ToString::to_string).collect::<Vec<_>>()),
+                line_list(&lines),
             );
             let hint = format!(
                 "delete line{} {}: an edit there has no effect",
                 if earlier.len() == 1 { "" } else { "s" },
-                and_list(&earlier)
+                line_list(earlier)
             );
             out.push(
                 Finding::new(DuplicateKey::ID, Status::Warn, message)
@@ -79,12 +76,18 @@ fn line_of(location: &str) -> Option<usize> {
     location.rsplit_once(':')?.1.parse().ok()
 }
 
-/// `a`, `a and b`, `a, b and c`.
-fn and_list(items: &[String]) -> String {
-    match items {
+/// `4`, `4 and 9`, `4, 9 and 12`; a long list keeps its first three and
+/// its last (`1, 2, 3, … and 500`) so a generated file cannot flood the
+/// report.
+fn line_list(lines: &[usize]) -> String {
+    let text = |ls: &[usize]| ls.iter().map(ToString::to_string).collect::<Vec<_>>();
+    match lines {
         [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [one] => one.to_string(),
+        [first @ .., last] if lines.len() > 6 => {
+            format!("{}, … and {last}", text(&first[..3]).join(", "))
+        }
+        [rest @ .., last] => format!("{} and {last}", text(rest).join(", ")),
     }
 }
 
@@ -132,6 +135,24 @@ mod tests {
             assert_eq!(f.keys, vec!["SERVICE_SECRET"]);
             assert_eq!(f.sources, vec!["test_file"]);
         }
+    }
+
+    #[test]
+    fn long_line_lists_are_cut() {
+        assert_eq!(line_list(&[4]), "4");
+        assert_eq!(line_list(&[4, 9]), "4 and 9");
+        assert_eq!(line_list(&[1, 2, 3, 4, 5, 6]), "1, 2, 3, 4, 5 and 6");
+        assert_eq!(line_list(&[1, 2, 3, 4, 5, 6, 7]), "1, 2, 3, … and 7");
+        let config = testkit::config();
+        let mut snap = testkit::dotenv_snapshot(&config, "test_file", &[]);
+        snap.issues = (2..=1000).map(|l| dup("K", l, 1)).collect();
+        let out = testkit::run(&config, vec![snap], vec![], run);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.ends_with("is defined 1000 times in config/test.env (lines 1, 2, 3, … and 1000); line 1000 wins"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]

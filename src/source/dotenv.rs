@@ -114,13 +114,6 @@ enum Quote {
 }
 
 impl Quote {
-    fn char(self) -> char {
-        match self {
-            Quote::Single => '\'',
-            Quote::Double => '"',
-        }
-    }
-
     fn name(self) -> &'static str {
         match self {
             Quote::Single => "single",
@@ -224,30 +217,38 @@ fn quoted<'a>(
     let mut value = String::new();
     let mut current = first;
     let mut line_no = first_line;
+    // Both specials are ASCII, so a byte search finds char boundaries.
+    let special = |b: &u8| match quote {
+        Quote::Single => *b == b'\'',
+        Quote::Double => *b == b'"' || *b == b'\\',
+    };
     loop {
-        let mut chars = current.char_indices();
-        while let Some((i, c)) = chars.next() {
-            match (quote, c) {
-                (_, c) if c == quote.char() => {
-                    return Some((value, line_no, &current[i + c.len_utf8()..]));
-                }
-                (Quote::Double, '\\') => match chars.next() {
-                    Some((_, 'n')) => value.push('\n'),
-                    Some((_, 't')) => value.push('\t'),
-                    Some((_, 'r')) => value.push('\r'),
-                    Some((_, '"')) => value.push('"'),
-                    Some((_, '\\')) => value.push('\\'),
-                    Some((_, other)) => {
-                        value.push('\\');
-                        value.push(other);
-                    }
-                    // A backslash at the end of a line is kept; the line
-                    // break follows as in any multi-line value.
-                    None => value.push('\\'),
-                },
-                (_, c) => value.push(c),
+        // Copy runs of plain text at once; stop only at a quote or escape.
+        let mut rest = current;
+        while let Some(i) = rest.bytes().position(|b| special(&b)) {
+            value.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if rest.as_bytes()[i] != b'\\' {
+                return Some((value, line_no, after));
             }
+            let mut chars = after.chars();
+            match chars.next() {
+                Some('n') => value.push('\n'),
+                Some('t') => value.push('\t'),
+                Some('r') => value.push('\r'),
+                Some('"') => value.push('"'),
+                Some('\\') => value.push('\\'),
+                Some(other) => {
+                    value.push('\\');
+                    value.push(other);
+                }
+                // A backslash at the end of a line is kept; the line
+                // break follows as in any multi-line value.
+                None => value.push('\\'),
+            }
+            rest = chars.as_str();
         }
+        value.push_str(rest);
         let (n, next) = lines.next_line()?;
         value.push('\n');
         current = next;
