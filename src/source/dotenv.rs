@@ -20,8 +20,10 @@
 //! - **Unquoted values**: leading whitespace is skipped; the value runs to the
 //!   end of the line or to the first `#` that follows whitespace (an inline
 //!   comment), and trailing whitespace is dropped. A `#` not preceded by
-//!   whitespace is part of the value (`URL=http://h/#frag`). `=` and quotes
-//!   inside an unquoted value are literal. `KEY=` is an empty value.
+//!   whitespace is part of the value (`URL=http://h/#frag`), and so is one
+//!   right after `=` and its blanks (`KEY= # note` is `# note`, as docker
+//!   compose and python-dotenv read it). `=` and quotes inside an unquoted
+//!   value are literal. `KEY=` is an empty value.
 //! - **Single quotes** (`'...'`): literal, no escapes; may span lines.
 //! - **Double quotes** (`"..."`): the escapes `\n`, `\t`, `\r`, `\"` and `\\`
 //!   are decoded; any other backslash is kept as written; may span lines.
@@ -35,7 +37,8 @@
 //!
 //! A file that is not UTF-8 gives one finding naming its first bad line; the
 //! entries on lines with invalid bytes are not read. Files over
-//! [`MAX_FILE_BYTES`] are not read at all.
+//! [`MAX_FILE_BYTES`], and paths that are not regular files (a FIFO would
+//! block), are not read at all: the source is unavailable, with the reason.
 
 use std::fmt::Write as _;
 use std::io::Read as _;
@@ -175,7 +178,7 @@ fn key_problem(key: &str) -> Option<String> {
                 ' ' | '\t' => "a space".to_string(),
                 '"' | '\'' => "a quote".to_string(),
                 c if c.is_ascii_punctuation() => format!("`{c}`"),
-                _ => "a character other than letters, digits, `_`, `.` and `-`".to_string(),
+                _ => "not a letter, digit, `_`, `.` or `-`".to_string(),
             };
             return Some(format!("character {} is {what}", i + 1));
         }
@@ -441,6 +444,14 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
             Some("point `path` at the env file inside it"),
         ));
     }
+    if !meta.is_file() {
+        // A FIFO or a device could block or never end.
+        return Err(unavailable(
+            path,
+            "it is not a regular file (a device, socket or pipe)".into(),
+            Some("point `path` at an env file"),
+        ));
+    }
     let too_big = || {
         unavailable(
             path,
@@ -660,7 +671,7 @@ mod tests {
             ("A:B=CANARY", &[(1, "character 2 is `:`")], &[]),
             ("\"A\"=CANARY", &[(1, "character 1 is a quote")], &[]),
             ("-A=CANARY", &[(1, "character 1 is `-`")], &[]),
-            ("KÉY=CANARY", &[(1, "character 2 is a character other than")], &[]),
+            ("KÉY=CANARY", &[(1, "character 2 is not a letter, digit")], &[]),
             // Unterminated quotes: reported where they opened; the lines
             // after the opening line are still read.
             ("A=1\nB=\"CANARY\nC=3\n", &[(2, "B opens a double quote that is never closed")],
@@ -942,9 +953,27 @@ mod tests {
         );
     }
 
+    #[test]
+    fn oversized_files_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.env");
+        // Sparse: costs no disk.
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(MAX_FILE_BYTES + 1)
+            .unwrap();
+        let snap = read(&cfg(&path), &path);
+        assert_eq!(snap.state, SourceState::Unavailable);
+        assert!(
+            matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("larger than 64 MiB")),
+            "{:?}",
+            snap.issues
+        );
+    }
+
     #[cfg(unix)]
     #[test]
-    fn endless_files_are_capped() {
+    fn devices_are_not_read() {
         let path = Path::new("/dev/zero");
         if !path.exists() {
             return;
@@ -952,7 +981,7 @@ mod tests {
         let snap = read(&cfg(path), path);
         assert_eq!(snap.state, SourceState::Unavailable);
         assert!(
-            matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("larger than 64 MiB")),
+            matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("not a regular file")),
             "{:?}",
             snap.issues
         );

@@ -302,3 +302,29 @@ fn a_huge_env_file_is_read_fast() {
     // Generous for a debug build on a shared machine; the point is linear.
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn offline_skips_network_sources_and_probes_and_reads_files() {
+    let (out, report) = check(&fixture("dotenv-offline"), &["--offline"]);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let skips = findings(&report, "offline", "SKIP");
+    assert_eq!(skips.len(), 2, "{skips:?}");
+    assert_eq!(skips[0]["sources"][0], "staging_secrets");
+    assert!(
+        skips[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("staging_secrets (secret_manager) was not read: --offline"),
+        "{}",
+        skips[0]["message"]
+    );
+    assert_eq!(skips[1]["location"], "probe e2e-bypass");
+    assert_eq!(report["summary"]["skipped"], 2);
+    assert_eq!(
+        located(&report, "dotenv-syntax", "PASS"),
+        [(
+            "staging.env".to_string(),
+            "staging.env parses (2 keys)".to_string()
+        )]
+    );
+}
