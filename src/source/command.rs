@@ -590,6 +590,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn endless_output_is_cut_off() {
+        let c = cfg(
+            sh("yes A=1"),
+            CommandFormat::Dotenv,
+            Some(Duration::from_secs(20)),
+        );
+        let started = std::time::Instant::now();
+        let snap = read_with(&c).await;
+        let reason = unavailable_reason(&snap);
+        assert!(reason.contains("printed more than 16 MiB"), "{reason}");
+        // Stopped at the cap, not at the timeout.
+        assert!(started.elapsed() < Duration::from_secs(15));
+    }
+
+    #[tokio::test]
     async fn runs_in_the_config_directory() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("out.env"), "A=from-file\n").unwrap();

@@ -467,7 +467,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
     }
     let file = std::fs::File::open(path).map_err(io_issue)?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // `take` also bounds files whose metadata says nothing (pipes, /dev/zero).
+    // `take` bounds a file that grew after its metadata was read.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io_issue)?;
