@@ -576,7 +576,7 @@ mod tests {
         let started = std::time::Instant::now();
         let snap = read_with(&c).await;
         let elapsed = started.elapsed();
-        assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
         let reason = unavailable_reason(&snap);
         assert!(
             reason.contains("did not finish within 300ms and was killed"),

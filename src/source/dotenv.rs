@@ -822,7 +822,8 @@ mod tests {
         let started = std::time::Instant::now();
         let p = parse(&text);
         assert_eq!(p.errors.len(), 25_001);
-        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Instant in practice; generous for a debug build on a busy machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(15));
     }
 
     #[test]
@@ -999,6 +1000,7 @@ mod tests {
         let elapsed = started.elapsed();
         assert_eq!(p.entries.len(), 100_000);
         assert!(p.errors.is_empty());
-        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+        // About 1 s in a debug build; a quadratic parser takes minutes.
+        assert!(elapsed < std::time::Duration::from_secs(15), "{elapsed:?}");
     }
 }
