@@ -1,7 +1,9 @@
 //! `offline`: a source or probe was skipped on purpose.
 
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::probe::ProbeResult;
+use crate::report::{Finding, Status};
+use crate::source::SourceState;
 
 declare_check! {
 /// A source or probe was skipped on purpose.
@@ -17,5 +19,86 @@ declare_check! {
 impl_check!(Offline, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for snap in cx.snapshots.values() {
+        if let SourceState::Skipped(why) = &snap.state {
+            out.push(
+                Finding::new(
+                    Offline::ID,
+                    Status::Skip,
+                    format!("{} ({}) was not read: {why}", snap.name, snap.kind),
+                )
+                .sources([snap.name.as_str()]),
+            );
+        }
+    }
+    for probe in cx.probes {
+        if let ProbeResult::Skipped(why) = &probe.result {
+            out.push(
+                Finding::new(
+                    Offline::ID,
+                    Status::Skip,
+                    format!("probe {} was not run: {why}", probe.name),
+                )
+                .location(probe.location.as_str()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::source_unavailable::testkit;
+    use crate::probe::ProbeOutcome;
+
+    #[test]
+    fn one_skip_per_skipped_source_and_probe() {
+        let config = testkit::config();
+        let mut skipped = testkit::dotenv_snapshot(&config, "staging_file", &[]);
+        skipped.state = SourceState::Skipped("--offline: network sources are not read".into());
+        skipped.kind = "secret_manager";
+        let read = testkit::dotenv_snapshot(&config, "test_file", &[("A", "1", 1)]);
+        let probe = |name: &str, result| ProbeOutcome {
+            name: name.into(),
+            location: format!("probe {name}"),
+            result,
+            elapsed: std::time::Duration::ZERO,
+        };
+        let probes = vec![
+            probe(
+                "e2e-bypass",
+                ProbeResult::Skipped("--offline: network probes are not run".into()),
+            ),
+            probe(
+                "jwt",
+                ProbeResult::Unresolved(crate::interpolate::ResolveError::MissingKey {
+                    reference: "${a.B}".into(),
+                    source_name: "a".into(),
+                    key: "B".into(),
+                }),
+            ),
+        ];
+        let out = testkit::run(&config, vec![skipped, read], probes, run);
+        let got: Vec<_> = out
+            .iter()
+            .map(|f| (f.status, f.message.as_str(), f.location.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Status::Skip,
+                    "staging_file (secret_manager) was not read: --offline: network sources \
+                     are not read",
+                    None
+                ),
+                (
+                    Status::Skip,
+                    "probe e2e-bypass was not run: --offline: network probes are not run",
+                    Some("probe e2e-bypass")
+                ),
+            ]
+        );
+        assert_eq!(out[0].sources, vec!["staging_file"]);
+    }
 }

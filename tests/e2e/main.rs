@@ -7,4 +7,5 @@ mod canary;
 mod core;
 mod jwt;
 mod probes;
+mod sources;
 mod support;
