@@ -46,7 +46,11 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Diff {
                 .push((k.clone(), ea.value.clone(), eb.value.clone())),
         }
     }
-    d.only_b = vb.keys().filter(|k| !va.contains_key(*k)).cloned().collect();
+    d.only_b = vb
+        .keys()
+        .filter(|k| !va.contains_key(*k))
+        .cloned()
+        .collect();
     d
 }
 

@@ -119,7 +119,10 @@ pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
         [one] => one.as_ref().to_string(),
         [rest @ .., last] => format!(
             "{} and {}",
-            rest.iter().map(|s| s.as_ref()).collect::<Vec<_>>().join(", "),
+            rest.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
             last.as_ref()
         ),
     }
@@ -209,15 +212,39 @@ mod tests {
     fn likely_causes() {
         let b64 = base64::engine::general_purpose::STANDARD.encode("s3cr3t-value");
         for (a, b, expected) in [
-            ("s3cr3t-value", "s3cr3t-value\n", Some("trailing newline in odd")),
+            (
+                "s3cr3t-value",
+                "s3cr3t-value\n",
+                Some("trailing newline in odd"),
+            ),
             ("s3cr3t-value\n", "s3cr3t-value", Some("lacks the newline")),
-            ("s3cr3t-value", "s3cr3t-value\r\n", Some("trailing newline in odd")),
-            ("s3cr3t-value", "  s3cr3t-value ", Some("surrounding whitespace")),
-            ("s3cr3t-value", "\"s3cr3t-value\"", Some("surrounding quotes")),
+            (
+                "s3cr3t-value",
+                "s3cr3t-value\r\n",
+                Some("trailing newline in odd"),
+            ),
+            (
+                "s3cr3t-value",
+                "  s3cr3t-value ",
+                Some("surrounding whitespace"),
+            ),
+            (
+                "s3cr3t-value",
+                "\"s3cr3t-value\"",
+                Some("surrounding quotes"),
+            ),
             ("s3cr3t-value", "'s3cr3t-value'", Some("surrounding quotes")),
             ("s3cr3t-value", "S3CR3T-VALUE", Some("letter case")),
-            ("s3cr3t-value", b64.as_str(), Some("holds the base64 encoding")),
-            (b64.as_str(), "s3cr3t-value", Some("the others hold the base64")),
+            (
+                "s3cr3t-value",
+                b64.as_str(),
+                Some("holds the base64 encoding"),
+            ),
+            (
+                b64.as_str(),
+                "s3cr3t-value",
+                Some("the others hold the base64"),
+            ),
             ("s3cr3t-value", "another-value", None),
             ("same", "same", None),
         ] {

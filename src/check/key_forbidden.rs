@@ -19,11 +19,19 @@ declare_check! {
 impl_check!(KeyForbidden, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for rule in cx.config.rules.iter().filter(|r| r.kind == RuleKind::Absent) {
+    for rule in cx
+        .config
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Absent)
+    {
         for key in &rule.keys {
             for snap in cx.selected(&rule.sources).filter(|s| s.is_read()) {
-                let found: Vec<&crate::source::Entry> =
-                    snap.views.iter().filter_map(|v| v.entries.get(key)).collect();
+                let found: Vec<&crate::source::Entry> = snap
+                    .views
+                    .iter()
+                    .filter_map(|v| v.entries.get(key))
+                    .collect();
                 if let Some(entry) = found.first() {
                     let env = snap
                         .environment
@@ -80,10 +88,18 @@ sources = ["prod"]
 "#,
         );
         for (pairs, status) in [
-            (&[("E2E_OAUTH_SIMULATION_KEY", "bypass-canary-123")][..], Status::Fail),
+            (
+                &[("E2E_OAUTH_SIMULATION_KEY", "bypass-canary-123")][..],
+                Status::Fail,
+            ),
             (&[("OTHER", "x")][..], Status::Pass),
         ] {
-            let f = run(&KeyForbidden, &cfg, vec![snap("prod", "production", "dotenv", pairs)], &[]);
+            let f = run(
+                &KeyForbidden,
+                &cfg,
+                vec![snap("prod", "production", "dotenv", pairs)],
+                &[],
+            );
             assert_eq!(f.len(), 1);
             assert_eq!(f[0].status, status, "{}", f[0].message);
             assert!(!f[0].message.contains("bypass-canary"));

@@ -26,7 +26,12 @@ declare_check! {
 impl_check!(KeyMissing, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for rule in cx.config.rules.iter().filter(|r| r.kind == RuleKind::Present) {
+    for rule in cx
+        .config
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Present)
+    {
         for key in &rule.keys {
             let mut holders = Vec::new();
             for snap in cx.selected(&rule.sources) {
@@ -167,10 +172,14 @@ fn missing_everywhere(cx: &Context<'_>, snap: &Snapshot, key: &str) -> Finding {
         .primary()
         .and_then(|v| v.revision.as_ref())
         .map(|r| r.location.clone())
-        .or_else(|| match &cx.config.sources.get(&snap.name).map(|s| &s.kind) {
-            Some(crate::config::SourceKind::Dotenv { path }) => Some(path.display().to_string()),
-            _ => None,
-        });
+        .or_else(
+            || match &cx.config.sources.get(&snap.name).map(|s| &s.kind) {
+                Some(crate::config::SourceKind::Dotenv { path }) => {
+                    Some(path.display().to_string())
+                }
+                _ => None,
+            },
+        );
     Finding::new(
         KeyMissing::ID,
         Status::Fail,
@@ -180,7 +189,10 @@ fn missing_everywhere(cx: &Context<'_>, snap: &Snapshot, key: &str) -> Finding {
     .sources([snap.name.as_str()])
     .location_opt(location)
     .hint_opt((!elsewhere.is_empty()).then(|| {
-        format!("add {key} to {} with the value {} holds", snap.name, elsewhere[0])
+        format!(
+            "add {key} to {} with the value {} holds",
+            snap.name, elsewhere[0]
+        )
     }))
 }
 
@@ -212,9 +224,24 @@ sources = ["staging_backend"]
     fn missing_names_where_else_it_is() {
         let k = "E2E_OAUTH_SIMULATION_KEY";
         let snaps = vec![
-            snap("staging_file", "staging", "dotenv", &[(k, "bypass-1234567")]),
-            snap("staging_secrets", "staging", "dotenv", &[(k, "bypass-1234567")]),
-            snap("staging_backend", "staging", "cloud_run", &[("JWT_SECRET", "x")]),
+            snap(
+                "staging_file",
+                "staging",
+                "dotenv",
+                &[(k, "bypass-1234567")],
+            ),
+            snap(
+                "staging_secrets",
+                "staging",
+                "dotenv",
+                &[(k, "bypass-1234567")],
+            ),
+            snap(
+                "staging_backend",
+                "staging",
+                "cloud_run",
+                &[("JWT_SECRET", "x")],
+            ),
         ];
         let f = run(&KeyMissing, &config(CFG), snaps, &[]);
         assert_eq!(f.len(), 1);
@@ -240,7 +267,11 @@ sources = ["staging_backend"]
         let f = run(&KeyMissing, &config(CFG), vec![split], &[]);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].status, Status::Fail);
-        assert!(f[0].message.contains("serving revision svc-00041"), "{}", f[0].message);
+        assert!(
+            f[0].message.contains("serving revision svc-00041"),
+            "{}",
+            f[0].message
+        );
         assert_eq!(f[0].location.as_deref(), Some("run: p/r/svc@svc-00041"));
     }
 

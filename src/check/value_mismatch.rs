@@ -52,7 +52,10 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
         return Finding::new(
             ValueMismatch::ID,
             Status::Pass,
-            format!("{key} agrees across {} ({detail})", join_names(&all_sources)),
+            format!(
+                "{key} agrees across {} ({detail})",
+                join_names(&all_sources)
+            ),
         )
         .keys([key])
         .sources(all_sources)
@@ -93,7 +96,10 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
             .iter()
             .find_map(|c| explain_difference(majority.value(), &c.entry.value, &c.label()));
         (
-            format!("{key} differs: {agree}, {} {verb}{sizes}", join_names(&odd_names)),
+            format!(
+                "{key} differs: {agree}, {} {verb}{sizes}",
+                join_names(&odd_names)
+            ),
             odd[0].entry.location.clone(),
             hint,
         )
@@ -102,7 +108,11 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
             .iter()
             .map(|g| format!("{} ({})", join_names(&g.sources()), show(g.value())))
             .collect();
-        let hint = explain_difference(groups[0].value(), groups[1].value(), &groups[1].copies[0].label());
+        let hint = explain_difference(
+            groups[0].value(),
+            groups[1].value(),
+            &groups[1].copies[0].label(),
+        );
         (
             format!("{key} differs: {}", parts.join(" vs ")),
             groups[1].copies[0].entry.location.clone(),
@@ -199,12 +209,30 @@ environment = "staging"
     fn plain_values_are_shown() {
         let cfg = config(CFG);
         let snaps = vec![
-            snap("staging_file", "staging", "dotenv", &[("AUTH_SERVICE_URL", "https://auth.a")]),
-            snap("staging_secrets", "staging", "dotenv", &[("AUTH_SERVICE_URL", "https://auth.b")]),
+            snap(
+                "staging_file",
+                "staging",
+                "dotenv",
+                &[("AUTH_SERVICE_URL", "https://auth.a")],
+            ),
+            snap(
+                "staging_secrets",
+                "staging",
+                "dotenv",
+                &[("AUTH_SERVICE_URL", "https://auth.b")],
+            ),
         ];
         let f = run(&ValueMismatch, &cfg, snaps, &[]);
-        assert!(f[0].message.contains("`https://auth.a` (staging_file)") || f[0].message.contains("`https://auth.a`"), "{}", f[0].message);
-        assert_eq!(f[0].location.as_deref(), Some("config/staging_secrets.env:1"));
+        assert!(
+            f[0].message.contains("`https://auth.a` (staging_file)")
+                || f[0].message.contains("`https://auth.a`"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(
+            f[0].location.as_deref(),
+            Some("config/staging_secrets.env:1")
+        );
     }
 
     #[test]

@@ -19,7 +19,12 @@ declare_check! {
 impl_check!(ValueShared, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for rule in cx.config.rules.iter().filter(|r| r.kind == RuleKind::Distinct) {
+    for rule in cx
+        .config
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::Distinct)
+    {
         for key in &rule.keys {
             let copies = copies(cx, &rule.sources, key);
             if copies.len() < 2 {
@@ -102,8 +107,18 @@ sources = ["staging_file", "test_file"]
     #[test]
     fn table() {
         for (a, b, status, needle) in [
-            ("value-one-xxxxxxxx", "value-two-xxxxxxxx", Status::Pass, "differs across staging_file and test_file as required"),
-            ("value-one-xxxxxxxx", "value-one-xxxxxxxx", Status::Fail, "JWT_SECRET is the same in staging_file and test_file (18 bytes, fp "),
+            (
+                "value-one-xxxxxxxx",
+                "value-two-xxxxxxxx",
+                Status::Pass,
+                "differs across staging_file and test_file as required",
+            ),
+            (
+                "value-one-xxxxxxxx",
+                "value-one-xxxxxxxx",
+                Status::Fail,
+                "JWT_SECRET is the same in staging_file and test_file (18 bytes, fp ",
+            ),
         ] {
             let snaps = vec![
                 snap("staging_file", "staging", "dotenv", &[("JWT_SECRET", a)]),
@@ -115,7 +130,9 @@ sources = ["staging_file", "test_file"]
             assert!(f[0].message.contains(needle), "{}", f[0].message);
             assert!(!f[0].message.contains(a), "leak: {}", f[0].message);
             if status == Status::Fail {
-                assert!(f[0].message.contains("environments staging and test share a secret"));
+                assert!(f[0]
+                    .message
+                    .contains("environments staging and test share a secret"));
             }
         }
     }

@@ -38,16 +38,24 @@ const PLACEHOLDER_PREFIXES: &[&str] = &["test-", "dev-"];
 const RELAXED_ENVIRONMENTS: &[&str] = &["test", "dev", "development", "local"];
 
 /// Why a value is weak, if it is.
-pub(crate) fn weakness(value: &str, min_bytes: Option<usize>, environment: Option<&str>) -> Option<String> {
+pub(crate) fn weakness(
+    value: &str,
+    min_bytes: Option<usize>,
+    environment: Option<&str>,
+) -> Option<String> {
     if value.is_empty() {
         return Some("is empty".into());
     }
     if let Some(min) = min_bytes {
         if value.len() < min {
-            return Some(format!("is {} bytes, shorter than min_bytes = {min}", value.len()));
+            return Some(format!(
+                "is {} bytes, shorter than min_bytes = {min}",
+                value.len()
+            ));
         }
     }
-    let relaxed = environment.is_some_and(|e| RELAXED_ENVIRONMENTS.contains(&e.to_ascii_lowercase().as_str()));
+    let relaxed = environment
+        .is_some_and(|e| RELAXED_ENVIRONMENTS.contains(&e.to_ascii_lowercase().as_str()));
     if !relaxed {
         let lower = value.to_ascii_lowercase();
         if let Some(p) = PLACEHOLDER_PARTS.iter().find(|p| lower.contains(*p)) {
@@ -75,7 +83,8 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 }
                 checked += 1;
                 let min = cx.config.keys.get(&entry.key).and_then(|k| k.min_bytes);
-                if let Some(why) = weakness(entry.value.expose(), min, snap.environment.as_deref()) {
+                if let Some(why) = weakness(entry.value.expose(), min, snap.environment.as_deref())
+                {
                     weak += 1;
                     let env = snap
                         .environment
@@ -102,7 +111,10 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 Finding::new(
                     WeakSecret::ID,
                     Status::Pass,
-                    format!("{checked} {noun} in {} pass length and placeholder checks", snap.name),
+                    format!(
+                        "{checked} {noun} in {} pass length and placeholder checks",
+                        snap.name
+                    ),
                 )
                 .sources([snap.name.as_str()]),
             );
@@ -119,18 +131,51 @@ mod tests {
     fn weakness_table() {
         for (value, min, env, expected) in [
             ("", None, Some("staging"), Some("is empty")),
-            ("short", Some(32), Some("staging"), Some("is 5 bytes, shorter than min_bytes = 32")),
-            ("please-change-me-now-0123456789abcdef", Some(32), Some("staging"), Some("contains `change-me`")),
-            ("test-secret-0123456789abcdef0123456789", None, Some("production"), Some("starts with `test-`")),
-            ("test-secret-0123456789abcdef0123456789", None, Some("test"), None),
+            (
+                "short",
+                Some(32),
+                Some("staging"),
+                Some("is 5 bytes, shorter than min_bytes = 32"),
+            ),
+            (
+                "please-change-me-now-0123456789abcdef",
+                Some(32),
+                Some("staging"),
+                Some("contains `change-me`"),
+            ),
+            (
+                "test-secret-0123456789abcdef0123456789",
+                None,
+                Some("production"),
+                Some("starts with `test-`"),
+            ),
+            (
+                "test-secret-0123456789abcdef0123456789",
+                None,
+                Some("test"),
+                None,
+            ),
             ("dev-only-0123456789", None, Some("local"), None),
-            ("EXAMPLE-key-0123456789", None, None, Some("contains `example`")),
-            ("k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq", Some(32), Some("staging"), None),
+            (
+                "EXAMPLE-key-0123456789",
+                None,
+                None,
+                Some("contains `example`"),
+            ),
+            (
+                "k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq",
+                Some(32),
+                Some("staging"),
+                None,
+            ),
         ] {
             let got = weakness(value, min, env);
             match expected {
                 None => assert_eq!(got, None, "{value}"),
-                Some(n) => assert!(got.as_deref().is_some_and(|g| g.contains(n)), "{value}: {got:?}"),
+                Some(n) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(n)),
+                    "{value}: {got:?}"
+                ),
             }
         }
     }
@@ -155,8 +200,15 @@ min_bytes = 32
         )];
         let f = run(&WeakSecret, &cfg, snaps, &[]);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert!(f[0].message.starts_with("JWT_SECRET in staging_file (environment staging) is 9 bytes"));
-        let clean = vec![snap("staging_file", "staging", "dotenv", &[("JWT_SECRET", "k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq")])];
+        assert!(f[0]
+            .message
+            .starts_with("JWT_SECRET in staging_file (environment staging) is 9 bytes"));
+        let clean = vec![snap(
+            "staging_file",
+            "staging",
+            "dotenv",
+            &[("JWT_SECRET", "k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq")],
+        )];
         let f = run(&WeakSecret, &cfg, clean, &[]);
         assert_eq!(f[0].status, Status::Pass);
     }

@@ -50,7 +50,13 @@ pub fn assert_clean(what: &str, text: &str) {
 
 /// The core-drift fixture plus an env source and a command source.
 fn setup(dir: &Path) {
-    for f in ["staging.env", "auth.staging.env", "test.env", "production.env", "driftgate.toml"] {
+    for f in [
+        "staging.env",
+        "auth.staging.env",
+        "test.env",
+        "production.env",
+        "driftgate.toml",
+    ] {
         std::fs::copy(fixture("core-drift").join(f), dir.join(f)).unwrap();
     }
     let mut cfg = std::fs::read_to_string(dir.join("driftgate.toml")).unwrap();
@@ -74,7 +80,15 @@ environment = "staging"
 fn no_output_contains_a_secret() {
     let tmp = tempfile::tempdir().unwrap();
     setup(tmp.path());
-    let formats = ["human", "json", "junit", "sarif", "github", "markdown", "prometheus"];
+    let formats = [
+        "human",
+        "json",
+        "junit",
+        "sarif",
+        "github",
+        "markdown",
+        "prometheus",
+    ];
     let summary = tmp.path().join("step-summary.md");
     for format in formats {
         for extra in [&[][..], &["-v"][..], &["-vv", "--strict"][..]] {
@@ -103,8 +117,14 @@ fn no_output_contains_a_secret() {
                 assert!(text.contains("JWT_SECRET differs"), "{text}");
                 assert!(text.contains("SERVICE_SECRET is the same"), "{text}");
             }
-            assert_clean(&format!("stdout of {args:?}"), &String::from_utf8_lossy(&o.stdout));
-            assert_clean(&format!("stderr of {args:?}"), &String::from_utf8_lossy(&o.stderr));
+            assert_clean(
+                &format!("stdout of {args:?}"),
+                &String::from_utf8_lossy(&o.stdout),
+            );
+            assert_clean(
+                &format!("stderr of {args:?}"),
+                &String::from_utf8_lossy(&o.stderr),
+            );
             for f in formats {
                 let text = std::fs::read_to_string(tmp.path().join(format!("report.{f}"))).unwrap();
                 assert_clean(&format!("report.{f}"), &text);
@@ -133,7 +153,13 @@ fn other_commands_do_not_leak_either() {
             .args(args)
             .output()
             .unwrap();
-        assert_clean(&format!("stdout of {args:?}"), &String::from_utf8_lossy(&o.stdout));
-        assert_clean(&format!("stderr of {args:?}"), &String::from_utf8_lossy(&o.stderr));
+        assert_clean(
+            &format!("stdout of {args:?}"),
+            &String::from_utf8_lossy(&o.stdout),
+        );
+        assert_clean(
+            &format!("stderr of {args:?}"),
+            &String::from_utf8_lossy(&o.stderr),
+        );
     }
 }

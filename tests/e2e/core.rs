@@ -15,13 +15,28 @@ fn drift_between_env_files_is_found_and_explained() {
     assert_eq!(mismatch.len(), 1, "{r:#}");
     let m = &mismatch[0];
     assert_eq!(m["keys"][0], "JWT_SECRET");
-    assert!(m["message"].as_str().unwrap().starts_with("JWT_SECRET differs: staging_file (42 bytes, fp "), "{m}");
-    assert!(m["hint"].as_str().unwrap().contains("trailing newline in staging_auth"), "{m}");
+    assert!(
+        m["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("JWT_SECRET differs: staging_file (42 bytes, fp "),
+        "{m}"
+    );
+    assert!(
+        m["hint"]
+            .as_str()
+            .unwrap()
+            .contains("trailing newline in staging_auth"),
+        "{m}"
+    );
     assert_eq!(m["location"], "auth.staging.env:2");
 
     let shared = findings(&r, "value-shared", "FAIL");
     assert_eq!(shared.len(), 1, "{r:#}");
-    assert!(shared[0]["message"].as_str().unwrap().starts_with("SERVICE_SECRET is the same in staging_file and test_file"));
+    assert!(shared[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("SERVICE_SECRET is the same in staging_file and test_file"));
 
     let forbidden = findings(&r, "key-forbidden", "FAIL");
     assert_eq!(forbidden.len(), 1);
@@ -31,27 +46,51 @@ fn drift_between_env_files_is_found_and_explained() {
     assert!(!findings(&r, "key-missing", "PASS").is_empty());
     assert_eq!(
         r["summary"]["failed"].as_u64().unwrap() as usize,
-        r["findings"].as_array().unwrap().iter().filter(|f| f["status"] == "FAIL").count()
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["status"] == "FAIL")
+            .count()
     );
 }
 
 #[test]
 fn only_and_skip_select_checks() {
     let dir = fixture("core-drift");
-    let o = run_in(&dir, &["check", "--format", "json", "--only", "key-forbidden"]);
+    let o = run_in(
+        &dir,
+        &["check", "--format", "json", "--only", "key-forbidden"],
+    );
     let r = json(&o);
-    assert!(r["findings"].as_array().unwrap().iter().all(|f| f["check"] == "key-forbidden"));
+    assert!(r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["check"] == "key-forbidden"));
     assert_eq!(o.status.code(), Some(1));
 
     let o = run_in(
         &dir,
-        &["check", "--format", "json", "--only", "key-missing", "--only", "weak-secret"],
+        &[
+            "check",
+            "--format",
+            "json",
+            "--only",
+            "key-missing",
+            "--only",
+            "weak-secret",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 
     let o = run_in(&dir, &["check", "--only", "no-such-check"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown check id `no-such-check`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown check id `no-such-check`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -66,7 +105,11 @@ fn env_selects_sources() {
     }
     let o = run_in(&dir, &["check", "--env", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("environments: production, staging, test"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("environments: production, staging, test"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -89,7 +132,10 @@ fn several_reports_in_one_run() {
     assert_eq!(report["status"], "fail");
     let human = std::fs::read_to_string(&h).unwrap();
     assert!(human.contains(" failed, "), "{human}");
-    assert!(stdout(&o).contains("FAIL"), "stdout keeps the --format report");
+    assert!(
+        stdout(&o).contains("FAIL"),
+        "stdout keeps the --format report"
+    );
     assert!(!human.contains('\u{1b}'), "files never get colour");
 }
 
@@ -100,7 +146,11 @@ fn unwritable_output_is_a_usage_error_before_any_work() {
         &["check", "--output", "json=/nonexistent-dir/x/report.json"],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--output /nonexistent-dir/x/report.json"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--output /nonexistent-dir/x/report.json"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stdout(&o).is_empty());
 }
 
@@ -145,7 +195,10 @@ fn explain_prints_the_check_doc() {
     let o = run_in(tmp.path(), &["explain", "value-mismatch"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    assert!(text.starts_with("value-mismatch\n\nA `same` rule's key differs between sources."), "{text}");
+    assert!(
+        text.starts_with("value-mismatch\n\nA `same` rule's key differs between sources."),
+        "{text}"
+    );
     assert!(text.contains("Fix:"), "{text}");
     let o = run_in(tmp.path(), &["explain"]);
     assert!(stdout(&o).lines().count() >= 19);
@@ -160,16 +213,41 @@ fn diff_shows_two_sources_side_by_side() {
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o);
     assert!(text.contains("! JWT_SECRET"), "{text}");
-    assert!(text.contains("hint: values differ only by a trailing newline in staging_auth"), "{text}");
-    assert!(text.contains("0 only in staging_file, 0 only in staging_auth, 1 different, 3 equal"), "{text}");
+    assert!(
+        text.contains("hint: values differ only by a trailing newline in staging_auth"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 only in staging_file, 0 only in staging_auth, 1 different, 3 equal"),
+        "{text}"
+    );
 
-    let o = run_in(&dir, &["diff", "staging_file", "test_file", "--format", "json"]);
+    let o = run_in(
+        &dir,
+        &["diff", "staging_file", "test_file", "--format", "json"],
+    );
     let d = json(&o);
-    assert_eq!(d["only_in_a"], serde_json::json!(["E2E_OAUTH_SIMULATION_KEY"]));
+    assert_eq!(
+        d["only_in_a"],
+        serde_json::json!(["E2E_OAUTH_SIMULATION_KEY"])
+    );
     assert_eq!(d["equal"], serde_json::json!(["SERVICE_SECRET"]));
-    let url = d["different"].as_array().unwrap().iter().find(|x| x["key"] == "AUTH_SERVICE_URL").unwrap();
-    assert_eq!(url["a"]["value"], "https://auth.staging.example.test", "plain values are shown");
-    let jwt = d["different"].as_array().unwrap().iter().find(|x| x["key"] == "JWT_SECRET").unwrap();
+    let url = d["different"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "AUTH_SERVICE_URL")
+        .unwrap();
+    assert_eq!(
+        url["a"]["value"], "https://auth.staging.example.test",
+        "plain values are shown"
+    );
+    let jwt = d["different"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["key"] == "JWT_SECRET")
+        .unwrap();
     assert!(jwt["a"].get("value").is_none(), "secret values are not");
 
     let o = run_in(&dir, &["diff", "staging_file", "nope"]);
