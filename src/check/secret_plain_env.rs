@@ -1,7 +1,8 @@
 //! `secret-plain-env`: a secret key set as a plain value on Cloud Run instead of a `secretKeyRef`.
 
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::report::{Finding, Status};
+use crate::source::Origin;
 
 declare_check! {
 /// A secret key set as a plain value on Cloud Run instead of a `secretKeyRef`.
@@ -17,5 +18,49 @@ declare_check! {
 impl_check!(SecretPlainEnv, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for snap in cx.snapshots.values() {
+        if !snap.is_read() || snap.kind != "cloud_run" {
+            continue;
+        }
+        let service = snap.display.clone();
+        let mut seen: Vec<&str> = Vec::new();
+        for view in &snap.views {
+            for e in view.entries.values() {
+                if e.origin != Origin::Plain
+                    || seen.contains(&e.key.as_str())
+                    || !cx.is_secret(&e.key, Some(&e.value))
+                {
+                    continue;
+                }
+                seen.push(&e.key);
+                out.push(
+                    Finding::new(
+                        SecretPlainEnv::ID,
+                        Status::Warn,
+                        format!(
+                            "{} is a plain env value on {service}, not a secretKeyRef: anyone with run.services.get can read it, and it does not follow rotations",
+                            e.key
+                        ),
+                    )
+                    .keys([e.key.clone()])
+                    .sources([snap.name.clone()])
+                    .location(e.location.clone())
+                    .hint(format!(
+                        "store it in Secret Manager and reference it: `--update-secrets {}=SECRET_ID:VERSION` (and `--remove-env-vars {}`)",
+                        e.native_key, e.native_key
+                    )),
+                );
+            }
+        }
+        if seen.is_empty() && snap.views.iter().any(|v| !v.entries.is_empty()) {
+            out.push(
+                Finding::new(
+                    SecretPlainEnv::ID,
+                    Status::Pass,
+                    format!("no secret is set as a plain env value on {service}"),
+                )
+                .sources([snap.name.clone()]),
+            );
+        }
+    }
 }
