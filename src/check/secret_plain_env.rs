@@ -64,3 +64,49 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::stale_revision::tests::{run_check, sv, view};
+
+    #[test]
+    fn secret_looking_plain_values_warn() {
+        let t = "2026-01-01T00:00:00Z";
+        for (entries, want) in [
+            (
+                vec![("SERVICE_SECRET", "hunter2-hunter2", Origin::Plain)],
+                Some((Status::Warn, "SERVICE_SECRET")),
+            ),
+            (
+                vec![("AUTH_SERVICE_URL", "https://auth.example", Origin::Plain)],
+                Some((Status::Pass, "")),
+            ),
+            (
+                vec![("JWT_SECRET", "x", sv("1", t, None))],
+                Some((Status::Pass, "")),
+            ),
+        ] {
+            let f = run_check(
+                run,
+                "cloud_run",
+                vec![view("svc-1", 100, t, &entries)],
+                vec![],
+            );
+            let (status, key) = want.unwrap();
+            assert_eq!(f.len(), 1, "{f:?}");
+            assert_eq!(f[0].status, status);
+            if status == Status::Warn {
+                assert_eq!(f[0].keys, vec![key.to_string()]);
+                assert!(!f[0].message.contains("hunter2"));
+            }
+        }
+        let f = run_check(
+            run,
+            "dotenv",
+            vec![view("x", 0, t, &[("SERVICE_SECRET", "v", Origin::Plain)])],
+            vec![],
+        );
+        assert!(f.is_empty(), "only Cloud Run sources");
+    }
+}

@@ -83,3 +83,51 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::stale_revision::tests::{run_check, sv, view};
+
+    #[test]
+    fn latest_warns_once_per_key_and_pinned_passes() {
+        let t = "2026-01-01T00:00:00Z";
+        let latest = sv("4", t, None);
+        let mut pinned = sv("4", t, None);
+        if let Origin::SecretVersion { requested, .. } = &mut pinned {
+            *requested = "4".into();
+        }
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![
+                view("svc-1", 50, t, &[("JWT_SECRET", "x", latest.clone())]),
+                view("svc-2", 50, t, &[("JWT_SECRET", "x", latest)]),
+            ],
+            vec![],
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].status, Status::Warn);
+        assert_eq!(
+            f[0].message,
+            "JWT_SECRET on Cloud Run service svc reads secret jwt through `latest` (today version 4): instances started before and after a rotation hold different values"
+        );
+        assert!(f[0].hint.as_deref().unwrap().contains("JWT_SECRET=jwt:4"));
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![view("svc-1", 100, t, &[("JWT_SECRET", "x", pinned)])],
+            vec![],
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Pass);
+        // Plain values and other kinds are not this check's business.
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![view("svc-1", 100, t, &[("A", "x", Origin::Plain)])],
+            vec![],
+        );
+        assert!(f.is_empty());
+    }
+}

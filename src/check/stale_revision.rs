@@ -157,11 +157,16 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                 }
                 (None, None) => continue,
             };
+            let at = match (a, b) {
+                (Some(_), None) => other,
+                (None, Some(_)) => primary,
+                _ => other,
+            };
             out.push(
                 Finding::new(StaleRevision::ID, Status::Fail, msg)
                     .keys([key])
                     .sources([snap.name.clone()])
-                    .location_opt(other.revision.as_ref().map(|r| r.location.clone()))
+                    .location_opt(at.revision.as_ref().map(|r| r.location.clone()))
                     .hint(hint),
             );
         }
@@ -220,6 +225,202 @@ fn deployed_before_rotation(
                     e.native_key
                 )),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::config::{Config, ConfigFile};
+    use crate::secret::Secret;
+    use crate::source::{Revision, SourceState};
+    use indexmap::IndexMap;
+
+    fn config() -> Config {
+        crate::config::parse(ConfigFile {
+            path: "driftgate.toml".into(),
+            text: r#"
+[sources.backend]
+kind = "cloud_run"
+project = "p"
+region = "r"
+service = "svc"
+environment = "staging"
+"#
+            .into(),
+        })
+        .unwrap()
+    }
+
+    pub(crate) fn sv(resolved: &str, created: &str, at_deploy: Option<&str>) -> Origin {
+        Origin::SecretVersion {
+            secret: "projects/p/secrets/jwt".into(),
+            requested: "latest".into(),
+            resolved: Some(resolved.into()),
+            create_time: Some(created.into()),
+            newest_enabled: Some(resolved.into()),
+            via_ref: true,
+            version_at_deploy: at_deploy.map(Into::into),
+            crc32c_verified: true,
+        }
+    }
+
+    pub(crate) fn view(
+        name: &str,
+        pct: u32,
+        created: &str,
+        entries: &[(&str, &str, Origin)],
+    ) -> View {
+        View {
+            revision: Some(Revision {
+                name: name.into(),
+                traffic_percent: pct,
+                create_time: Some(created.into()),
+                latest_ready: false,
+                location: format!("run: p/r/svc@{name}"),
+            }),
+            entries: entries
+                .iter()
+                .map(|(k, v, o)| {
+                    (
+                        k.to_string(),
+                        Entry {
+                            key: k.to_string(),
+                            native_key: k.to_string(),
+                            value: Secret::new(*v),
+                            location: format!("run: p/r/svc@{name}"),
+                            origin: o.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn findings(views: Vec<View>) -> Vec<(Status, String)> {
+        run_check(run, "cloud_run", views, vec![])
+            .into_iter()
+            .map(|f| (f.status, f.message))
+            .collect()
+    }
+
+    /// Runs a check over one snapshot of source `backend` of this kind.
+    pub(crate) fn run_check(
+        check: fn(&Context<'_>, &mut Vec<Finding>),
+        kind: &'static str,
+        views: Vec<View>,
+        issues: Vec<crate::source::Issue>,
+    ) -> Vec<Finding> {
+        let config = config();
+        let mut snap = Snapshot::new(&config.sources["backend"], kind, "Cloud Run service svc");
+        snap.state = SourceState::Read;
+        snap.views = views;
+        snap.issues = issues;
+        snap.sort_views();
+        let snapshots: IndexMap<String, Snapshot> = [("backend".to_string(), snap)].into();
+        let cx = Context {
+            config: &config,
+            snapshots: &snapshots,
+            probes: &[],
+            now: 0,
+        };
+        let mut out = Vec::new();
+        check(&cx, &mut out);
+        out
+    }
+
+    #[test]
+    fn cases() {
+        let t1 = "2026-02-01T00:00:00Z";
+        let t2 = "2026-02-02T00:00:00Z";
+        let cases: Vec<(&str, Vec<View>, Vec<(Status, &str)>)> = vec![
+            (
+                "90/10 split with two JWT secrets",
+                vec![
+                    view("svc-00041", 10, t1, &[("JWT_SECRET", "a-secret", Origin::Plain)]),
+                    view("svc-00042", 90, t2, &[("JWT_SECRET", "b-secret", Origin::Plain)]),
+                ],
+                vec![(
+                    Status::Fail,
+                    "running revision ...-00041 holds a different JWT_SECRET than ...-00042 (10% vs 90% of traffic)",
+                )],
+            ),
+            (
+                "agreeing revisions",
+                vec![
+                    view("svc-00041", 50, t1, &[("JWT_SECRET", "same", Origin::Plain)]),
+                    view("svc-00042", 50, t2, &[("JWT_SECRET", "same", Origin::Plain)]),
+                ],
+                vec![(
+                    Status::Pass,
+                    "the 2 serving revisions of Cloud Run service svc (...-00041, ...-00042) hold the same values",
+                )],
+            ),
+            (
+                "deployed before the newest version",
+                vec![view(
+                    "svc-00041",
+                    100,
+                    t1,
+                    &[("JWT_SECRET", "v4", sv("4", "2026-03-01T00:00:00Z", Some("3")))],
+                )],
+                vec![(
+                    Status::Warn,
+                    "running revision ...-00041 was deployed before secret version 4 of jwt and still holds version 3",
+                )],
+            ),
+            (
+                "deployed after the newest version",
+                vec![view(
+                    "svc-00041",
+                    100,
+                    t2,
+                    &[("JWT_SECRET", "v4", sv("4", t1, Some("4")))],
+                )],
+                vec![(
+                    Status::Pass,
+                    "the serving revision ...-00041 of Cloud Run service svc reads the newest enabled version of every secret it takes through `latest`",
+                )],
+            ),
+            (
+                "a key only one revision has",
+                vec![
+                    view("svc-00041", 10, t1, &[]),
+                    view("svc-00042", 90, t2, &[("E2E_KEY", "k", Origin::Plain)]),
+                ],
+                vec![(
+                    Status::Fail,
+                    "running revision ...-00041 lacks E2E_KEY, which ...-00042 has (10% vs 90% of traffic)",
+                )],
+            ),
+        ];
+        for (name, views, want) in cases {
+            let got = findings(views);
+            let want: Vec<(Status, String)> =
+                want.into_iter().map(|(s, m)| (s, m.to_string())).collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn messages_never_hold_values() {
+        let got = findings(vec![
+            view(
+                "svc-1",
+                10,
+                "2026-01-01T00:00:00Z",
+                &[("JWT_SECRET", "value-one-123", Origin::Plain)],
+            ),
+            view(
+                "svc-2",
+                90,
+                "2026-01-01T00:00:00Z",
+                &[("JWT_SECRET", "value-two-456", Origin::Plain)],
+            ),
+        ]);
+        for (_, m) in got {
+            assert!(!m.contains("value-one") && !m.contains("value-two"), "{m}");
         }
     }
 }
