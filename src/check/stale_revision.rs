@@ -334,7 +334,8 @@ environment = "staging"
     fn cases() {
         let t1 = "2026-02-01T00:00:00Z";
         let t2 = "2026-02-02T00:00:00Z";
-        let cases: Vec<(&str, Vec<View>, Vec<(Status, &str)>)> = vec![
+        type Case = (&'static str, Vec<View>, Vec<(Status, &'static str)>);
+        let cases: Vec<Case> = vec![
             (
                 "90/10 split with two JWT secrets",
                 vec![

@@ -86,20 +86,6 @@ pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running
     Ok(Running { endpoints, tasks })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn seed_has_google_parts_and_rejects_typos() {
-        let seed: super::Seed = toml::from_str(
-            "[[secret]]\nproject = \"p\"\nid = \"s\"\n[hosts]\n\"auth.example\" = \"auth\"\n",
-        )
-        .unwrap();
-        assert_eq!(seed.google.secrets.len(), 1);
-        assert_eq!(seed.hosts["auth.example"], "auth");
-        assert!(toml::from_str::<super::Seed>("[[secrets]]\nproject = \"p\"\n").is_err());
-    }
-}
-
 /// Reads a seed file.
 pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigError> {
     let shown = path.display().to_string();
@@ -121,4 +107,18 @@ pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigEr
             message: e.message().trim().replace('\n', " "),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seed_has_google_parts_and_rejects_typos() {
+        let seed: super::Seed = toml::from_str(
+            "[[secret]]\nproject = \"p\"\nid = \"s\"\n[hosts]\n\"auth.example\" = \"auth\"\n",
+        )
+        .unwrap();
+        assert_eq!(seed.google.secrets.len(), 1);
+        assert_eq!(seed.hosts["auth.example"], "auth");
+        assert!(toml::from_str::<super::Seed>("[[secrets]]\nproject = \"p\"\n").is_err());
+    }
 }

@@ -28,6 +28,9 @@ enum EnvValue {
     SecretRef { secret: String, version: String },
 }
 
+/// A container's name and env vars.
+type ContainerEnv = (String, Vec<(String, EnvValue)>);
+
 /// A revision to read: name, traffic share, and its containers once read.
 struct Target {
     name: String,
@@ -186,7 +189,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     }
 
     // Containers to read.
-    let mut per_target: Vec<Vec<(String, Vec<(String, EnvValue)>)>> = Vec::new();
+    let mut per_target: Vec<Vec<ContainerEnv>> = Vec::new();
     for t in &targets {
         let mut list = Vec::new();
         for (i, c) in t.containers.iter().enumerate() {

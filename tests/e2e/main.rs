@@ -3,4 +3,5 @@
 //! One integration test binary (it links once); each module is a scenario
 //! family.
 
+mod google;
 mod support;
