@@ -42,16 +42,19 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if bad > 0 || !snap.is_read() {
             continue;
         }
-        let mut verified: Vec<&str> = Vec::new();
+        let mut verified: Vec<(&str, Option<&str>)> = Vec::new();
         for view in &snap.views {
             for e in view.entries.values() {
                 if let Origin::SecretVersion {
+                    secret,
+                    resolved,
                     crc32c_verified: true,
                     ..
                 } = &e.origin
                 {
-                    if !verified.contains(&e.location.as_str()) {
-                        verified.push(&e.location);
+                    let id = (secret.as_str(), resolved.as_deref());
+                    if !verified.contains(&id) {
+                        verified.push(id);
                     }
                 }
             }

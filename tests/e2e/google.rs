@@ -594,3 +594,47 @@ fn faults_through_the_binary() {
         assert_no_leak(&o, &[CANARY]);
     }
 }
+
+#[test]
+fn the_sandbox_command_prints_what_to_export_and_serves_it() {
+    use std::io::BufRead as _;
+    let dir = fixture("google-happy");
+    let mut child = bin()
+        .current_dir(&dir)
+        .args(["sandbox", "--seed", "sandbox.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut exports = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("export ") {
+            let (k, v) = rest.split_once('=').unwrap();
+            exports.push((k.to_string(), v.to_string()));
+        }
+        if line.starts_with("Serving until Ctrl-C") {
+            break;
+        }
+    }
+    let names: Vec<&str> = exports.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DRIFTGATE_SECRET_MANAGER_ENDPOINT",
+            "DRIFTGATE_CLOUD_RUN_ENDPOINT"
+        ]
+    );
+    assert!(exports[0].1.starts_with("http://127.0.0.1:"));
+    let o = bin()
+        .current_dir(&dir)
+        .envs(exports.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(!findings(&json(&o), "stale-revision", "PASS").is_empty());
+}
