@@ -96,12 +96,10 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     // Which revisions, with their share of traffic.
     let mut shares: BTreeMap<String, u32> = BTreeMap::new();
     for t in &svc.traffic_statuses {
-        let name = if t.revision.is_empty() || t.r#type == TrafficTargetAllocationType::Latest {
-            if t.revision.is_empty() {
-                latest_ready.clone()
-            } else {
-                google::last_segment(&t.revision).to_string()
-            }
+        // A LATEST target may come without a revision name: it is the
+        // latest ready revision.
+        let name = if t.revision.is_empty() && t.r#type == TrafficTargetAllocationType::Latest {
+            latest_ready.clone()
         } else {
             google::last_segment(&t.revision).to_string()
         };
@@ -275,14 +273,16 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                         (s.clone(), secret_manager::history(sm, cx, s).await)
                     }));
                 let (reads, hist) = futures::join!(reads, hist);
-                if reads
-                    .iter()
-                    .any(|(_, r)| matches!(r, Err(Failure::Error(GoogleError::NoCredentials))))
-                {
+                if let Some(e) = reads.iter().find_map(|(_, r)| match r {
+                    Err(Failure::Error(
+                        e @ (GoogleError::NoCredentials | GoogleError::CredentialsFailed { .. }),
+                    )) => Some(e.clone()),
+                    _ => None,
+                }) {
                     unavailable(
                         &mut snap,
                         format!("projects/{project}"),
-                        &GoogleError::NoCredentials,
+                        &e,
                         Op::AccessVersion,
                     );
                     return snap;

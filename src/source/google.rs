@@ -154,6 +154,12 @@ pub enum GoogleError {
     /// No Application Default Credentials.
     #[error("no Google credentials were found (Application Default Credentials)")]
     NoCredentials,
+    /// Credentials were found but yielded no token.
+    #[error("the Application Default Credentials could not produce an access token ({cause})")]
+    CredentialsFailed {
+        /// The auth library's top-level message.
+        cause: String,
+    },
     /// 403.
     #[error("permission denied: the caller lacks `{permission}` on {resource}{}", detail_suffix(.detail))]
     PermissionDenied {
@@ -239,7 +245,9 @@ impl GoogleError {
     /// What to do about it, where known.
     pub fn hint(&self, op: Op) -> Option<String> {
         match self {
-            GoogleError::NoCredentials => Some(LOGIN_HINT.to_string()),
+            GoogleError::NoCredentials | GoogleError::CredentialsFailed { .. } => {
+                Some(LOGIN_HINT.to_string())
+            }
             GoogleError::PermissionDenied { permission, .. } => Some(format!(
                 "grant `{permission}` (for example {} on the resource) to the account driftgate runs as",
                 op.role()
@@ -324,7 +332,9 @@ pub fn classify(
     }
     let resource = resource.to_string();
     if err.is_authentication() {
-        return GoogleError::NoCredentials;
+        return GoogleError::CredentialsFailed {
+            cause: one_line(&err.to_string()).unwrap_or_default(),
+        };
     }
     if err.is_timeout() {
         return GoogleError::Timeout {
@@ -357,7 +367,13 @@ pub fn classify(
                 }),
             },
             Code::NotFound => GoogleError::NotFound { resource, detail },
-            Code::Unauthenticated => GoogleError::NoCredentials,
+            Code::Unauthenticated => GoogleError::CredentialsFailed {
+                cause: format!(
+                    "Google answered {} UNAUTHENTICATED",
+                    http.map(|h| h.to_string()).unwrap_or_default()
+                )
+                .replace("answered  ", "answered "),
+            },
             code => GoogleError::Status {
                 status: match http {
                     Some(h) => format!("{h} {}", code.name()),
@@ -501,7 +517,18 @@ impl Clients {
                 .await;
                 match check {
                     Ok(Ok(_)) => Ok(creds),
-                    Ok(Err(_)) | Err(_) => Err(GoogleError::NoCredentials),
+                    // No ADC file: the library fell back to the metadata
+                    // server, which only exists on Google Cloud.
+                    _ if !adc_file_configured() => Err(GoogleError::NoCredentials),
+                    Ok(Err(e)) => Err(GoogleError::CredentialsFailed {
+                        cause: one_line(&e.to_string()).unwrap_or_default(),
+                    }),
+                    Err(_) => Err(GoogleError::CredentialsFailed {
+                        cause: format!(
+                            "no token within {}",
+                            humantime::format_duration(self.timeout)
+                        ),
+                    }),
                 }
             }
         };
@@ -594,6 +621,25 @@ impl Clients {
         map.insert(key, built.clone());
         built
     }
+}
+
+/// True when ADC come from a file (GOOGLE_APPLICATION_CREDENTIALS, or the
+/// file `gcloud auth application-default login` writes), not the metadata
+/// server.
+fn adc_file_configured() -> bool {
+    if std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS").is_some() {
+        return true;
+    }
+    let well_known = if cfg!(windows) {
+        std::env::var_os("APPDATA").map(|d| {
+            std::path::PathBuf::from(d).join("gcloud/application_default_credentials.json")
+        })
+    } else {
+        std::env::var_os("HOME").map(|h| {
+            std::path::PathBuf::from(h).join(".config/gcloud/application_default_credentials.json")
+        })
+    };
+    well_known.is_some_and(|p| p.is_file())
 }
 
 fn build_error(e: &google_cloud_gax::client_builder::Error, endpoint: &str) -> GoogleError {

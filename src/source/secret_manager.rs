@@ -307,15 +307,17 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     .await;
 
     // Without credentials every secret fails the same way: say it once.
-    if results
-        .iter()
-        .any(|(_, _, r)| matches!(r, Err(Failure::Error(GoogleError::NoCredentials))))
-    {
+    if let Some(e) = results.iter().find_map(|(_, _, r)| match r {
+        Err(Failure::Error(
+            e @ (GoogleError::NoCredentials | GoogleError::CredentialsFailed { .. }),
+        )) => Some(e.clone()),
+        _ => None,
+    }) {
         snap.state = SourceState::Unavailable;
         snap.issues.push(Issue::Unavailable {
             key: None,
             resource: format!("projects/{project}"),
-            reason: GoogleError::NoCredentials.to_string(),
+            reason: e.to_string(),
             hint: Some(google::LOGIN_HINT.into()),
         });
         return snap;
