@@ -283,6 +283,10 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
         "secret_manager",
         format!("Secret Manager project {project}"),
     );
+    if secrets.is_empty() {
+        snap.views.push(View::default());
+        return snap;
+    }
     let endpoint = google::resolve_endpoint(google::Api::SecretManager, endpoint.as_deref());
     let sm = match cx.google.secret_manager(endpoint.as_deref()).await {
         Ok(sm) => sm,
@@ -306,11 +310,18 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     }))
     .await;
 
-    // Without credentials every secret fails the same way: say it once.
+    // Without credentials every secret fails the same way, and so it does
+    // when the endpoint cannot be reached: say it once, for the source.
+    let endpoint_down = results
+        .iter()
+        .all(|(_, _, r)| matches!(r, Err(Failure::Error(GoogleError::Unreachable { .. }))));
     if let Some(e) = results.iter().find_map(|(_, _, r)| match r {
         Err(Failure::Error(
             e @ (GoogleError::NoCredentials | GoogleError::CredentialsFailed { .. }),
         )) => Some(e.clone()),
+        Err(Failure::Error(e @ GoogleError::Unreachable { .. })) if endpoint_down => {
+            Some(e.clone())
+        }
         _ => None,
     }) {
         snap.state = SourceState::Unavailable;
@@ -318,7 +329,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
             key: None,
             resource: format!("projects/{project}"),
             reason: e.to_string(),
-            hint: Some(google::LOGIN_HINT.into()),
+            hint: e.hint(Op::AccessVersion),
         });
         return snap;
     }

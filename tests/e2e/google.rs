@@ -638,3 +638,24 @@ fn the_sandbox_command_prints_what_to_export_and_serves_it() {
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(!findings(&json(&o), "stale-revision", "PASS").is_empty());
 }
+
+#[test]
+fn an_unreachable_endpoint_is_said_once_for_the_source() {
+    let sb = Sandbox::from_toml("");
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let src = sm_source(&closed, "A = \"a\", B = \"b\", C = \"c\"");
+    let (snap, _) = gather(&sb, &src, Duration::from_secs(5));
+    assert_eq!(snap.state, SourceState::Unavailable);
+    match &snap.issues[..] {
+        [Issue::Unavailable {
+            key: None, reason, ..
+        }] => assert_eq!(
+            reason,
+            &format!("cannot connect to {closed}: connection refused")
+        ),
+        other => panic!("{other:?}"),
+    }
+}
