@@ -659,3 +659,82 @@ fn an_unreachable_endpoint_is_said_once_for_the_source() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn revision_and_container_selection_and_rename() {
+    let dir = fixture("google-staging");
+    let sb = Sandbox::start(sandbox::load_seed(&dir.join("sandbox.toml")).unwrap());
+    let source = |extra: &str| {
+        let config = driftgate::config::parse(ConfigFile {
+            path: "driftgate.toml".into(),
+            text: format!(
+                "[sources.run]\nkind = \"cloud_run\"\nproject = \"netra-staging\"\nregion = \"us-central1\"\nservice = \"netra-backend-staging\"\nendpoint = \"{0}\"\nsecret_manager_endpoint = \"{0}\"\n{extra}\n",
+                sb.url()
+            ),
+        })
+        .unwrap();
+        config.sources["run"].clone()
+    };
+    let revisions = |snap: &Snapshot| -> Vec<(String, u32)> {
+        snap.views
+            .iter()
+            .map(|v| {
+                let r = v.revision.as_ref().unwrap();
+                (r.name.clone(), r.traffic_percent)
+            })
+            .collect()
+    };
+
+    // Default: every serving revision, most traffic first.
+    let (snap, _) = gather(&sb, &source(""), Duration::from_secs(5));
+    assert_eq!(
+        revisions(&snap),
+        vec![
+            ("netra-backend-staging-00042-xyz".to_string(), 90),
+            ("netra-backend-staging-00041-abc".to_string(), 10)
+        ]
+    );
+    assert_eq!(
+        snap.get("JWT_SECRET").unwrap().value.expose(),
+        STAGING_SECRETS[1],
+        "references take the revision with the most traffic"
+    );
+    assert!(snap
+        .get("METRICS_PORT")
+        .unwrap()
+        .location
+        .ends_with("(container metrics-sidecar)"));
+
+    // The template only.
+    let (snap, _) = gather(
+        &sb,
+        &source("revision = \"template\""),
+        Duration::from_secs(5),
+    );
+    assert_eq!(revisions(&snap), vec![("template".to_string(), 0)]);
+    assert!(snap.get("JWT_SECRET").is_some());
+
+    // One named revision, one container, renamed keys.
+    let (snap, _) = gather(
+        &sb,
+        &source(
+            "revision = \"netra-backend-staging-00041-abc\"\ncontainer = \"app\"\nrename = { JWT_SECRET = \"JWT\" }",
+        ),
+        Duration::from_secs(5),
+    );
+    assert_eq!(
+        revisions(&snap),
+        vec![("netra-backend-staging-00041-abc".to_string(), 10)]
+    );
+    let jwt = snap.get("JWT").expect("renamed");
+    assert_eq!(jwt.native_key, "JWT_SECRET");
+    assert_eq!(jwt.value.expose(), STAGING_SECRETS[0]);
+    assert_eq!(
+        jwt.location,
+        "run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00041-abc"
+    );
+
+    // A container that is not there.
+    let (snap, _) = gather(&sb, &source("container = \"nope\""), Duration::from_secs(5));
+    assert_eq!(snap.state, SourceState::Unavailable);
+}
