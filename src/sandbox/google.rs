@@ -13,6 +13,7 @@
 //! id = "jwt-secret-staging"
 //! latency_ms = 0            # optional: delay every answer about this secret
 //! error = 403               # optional: 403, 404, 429, 500, 503, "invalid-json", "truncated"
+//! list_error = 403          # optional: the same, for `versions.list` only
 //! versions = [              # version 1, 2, ... in order
 //!   { value = "old", create_time = "2026-01-01T00:00:00Z" },
 //!   { value = "new", create_time = "2026-02-01T00:00:00Z", state = "ENABLED" },
@@ -114,6 +115,9 @@ pub struct SecretSeed {
     pub versions: Vec<VersionSeed>,
     /// Answer every request about this secret with this fault.
     pub error: Option<Fault>,
+    /// Answer only `versions.list` with this fault (a caller that may
+    /// access versions but not list them).
+    pub list_error: Option<Fault>,
     /// Delay every answer about this secret.
     #[serde(default)]
     pub latency_ms: u64,
@@ -506,7 +510,7 @@ async fn list_versions(seed: &GoogleSeed, p: &str, s: &str, ints: bool) -> Respo
     let body = json!({ "versions": versions, "totalSize": secret.versions.len() });
     let resource = format!("projects/{p}/secrets/{s}");
     if let Some(r) = faulted(
-        secret.error,
+        secret.error.or(secret.list_error),
         &resource,
         "secretmanager.versions.list",
         &body,

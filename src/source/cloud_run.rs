@@ -289,6 +289,21 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                 }
                 resolved.extend(reads);
                 histories.extend(hist.into_iter().filter_map(|(s, h)| Some((s, h?))));
+                // Without the version list, the create time of the version
+                // `latest` resolved to still tells a revision deployed before it.
+                let missing: Vec<(String, String)> = latest_secrets
+                    .iter()
+                    .filter(|s| !histories.contains_key(*s))
+                    .filter_map(|s| match resolved.get(&(s.clone(), "latest".to_string())) {
+                        Some(Ok(read)) => Some((s.clone(), read.resolved.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                let metas = futures::future::join_all(missing.iter().map(|(s, v)| async move {
+                    (s.clone(), secret_manager::version_meta(sm, cx, s, v).await)
+                }))
+                .await;
+                histories.extend(metas.into_iter().filter_map(|(s, h)| Some((s, h?))));
             }
         }
     }

@@ -225,6 +225,34 @@ pub async fn history(sm: &SecretManager, cx: &GatherContext, secret_name: &str) 
     })
 }
 
+/// One version's metadata as a one-entry [`History`]: the fallback when the
+/// version list is not readable (`secretmanager.versions.list` missing).
+pub async fn version_meta(
+    sm: &SecretManager,
+    cx: &GatherContext,
+    secret_name: &str,
+    version: &str,
+) -> Option<History> {
+    let name = format!("{secret_name}/versions/{version}");
+    let _permit = cx.limiter.acquire().await;
+    let v = bounded(
+        Op::GetVersion,
+        &name,
+        &sm.endpoint,
+        cx.timeout,
+        sm.client.get_secret_version().set_name(&name).send(),
+    )
+    .await
+    .ok()?;
+    Some(History {
+        versions: vec![(
+            version.to_string(),
+            v.create_time.map(String::from),
+            v.state.name() == Some("ENABLED"),
+        )],
+    })
+}
+
 /// Turns a failed read into the issue a snapshot carries for `key`.
 pub fn failure_issue(key: &str, requested_name: &str, failure: Failure) -> Issue {
     match failure {

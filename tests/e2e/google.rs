@@ -738,3 +738,31 @@ fn revision_and_container_selection_and_rename() {
     let (snap, _) = gather(&sb, &source("container = \"nope\""), Duration::from_secs(5));
     assert_eq!(snap.state, SourceState::Unavailable);
 }
+
+/// Without `secretmanager.versions.list`, the create time of the version
+/// `latest` resolved to still shows the revision predates it.
+#[test]
+fn without_the_version_list_the_warning_is_less_precise_but_still_there() {
+    let seed = std::fs::read_to_string(fixture("google-staging").join("sandbox.toml"))
+        .unwrap()
+        .replace("2026-02-20T12:00:00Z", "2026-02-05T12:00:00Z")
+        .replace(
+            "id = \"jwt-secret-staging\"\n",
+            "id = \"jwt-secret-staging\"\nlist_error = 403\n",
+        );
+    let sb = Sandbox::from_toml(&seed);
+    let o = sb.run(&fixture("google-staging"), &["check", "--format", "json"]);
+    let r = json(&o);
+    assert_eq!(
+        finding_messages(&r, "stale-revision", "WARN"),
+        vec!["running revision ...-00042-xyz was deployed before secret version 2 of jwt-secret-staging and may still hold an older value"]
+    );
+    assert_eq!(
+        sb.requests("/v1/projects/netra-staging/secrets/jwt-secret-staging/versions"),
+        1
+    );
+    assert_eq!(
+        sb.requests("/v1/projects/netra-staging/secrets/jwt-secret-staging/versions/2"),
+        1
+    );
+}
