@@ -766,3 +766,31 @@ fn without_the_version_list_the_warning_is_less_precise_but_still_there() {
         1
     );
 }
+
+#[test]
+fn check_sandbox_needs_a_valid_seed_beside_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("driftgate.toml"),
+        "[sources.sm]\nkind = \"secret_manager\"\nproject = \"p\"\nsecrets = { A = \"a\" }\n",
+    )
+    .unwrap();
+    let o = crate::support::run_in(dir.path(), &["check", "--sandbox"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("sandbox.toml"), "{}", stderr(&o));
+    for (seed, needle) in [
+        (
+            "[[secret]]\nproject = \"p\"\nidd = \"a\"\n",
+            "sandbox.toml:3",
+        ),
+        (
+            "[hosts]\n\"auth.example\" = \"google\"\n",
+            "use \"auth\" or \"websocket\"",
+        ),
+    ] {
+        std::fs::write(dir.path().join("sandbox.toml"), seed).unwrap();
+        let o = crate::support::run_in(dir.path(), &["check", "--sandbox"]);
+        assert_eq!(o.status.code(), Some(2), "{seed}");
+        assert!(stderr(&o).contains(needle), "{seed}: {}", stderr(&o));
+    }
+}
