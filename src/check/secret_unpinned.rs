@@ -1,7 +1,8 @@
 //! `secret-unpinned`: a Cloud Run `secretKeyRef` on `latest`.
 
 use super::{declare_check, impl_check, Context};
-use crate::report::Finding;
+use crate::report::{Finding, Status};
+use crate::source::Origin;
 
 declare_check! {
 /// A Cloud Run `secretKeyRef` on `latest`.
@@ -18,5 +19,115 @@ declare_check! {
 impl_check!(SecretUnpinned, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let _ = (cx, out);
+    for snap in cx.snapshots.values() {
+        if !snap.is_read() || snap.kind != "cloud_run" {
+            continue;
+        }
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut refs = 0;
+        let service = snap.display.clone();
+        for view in &snap.views {
+            for e in view.entries.values() {
+                let Origin::SecretVersion {
+                    secret,
+                    requested,
+                    resolved,
+                    via_ref: true,
+                    ..
+                } = &e.origin
+                else {
+                    continue;
+                };
+                refs += 1;
+                if requested != "latest" {
+                    continue;
+                }
+                let id = secret.rsplit('/').next().unwrap_or(secret).to_string();
+                if seen.contains(&(e.key.clone(), id.clone())) {
+                    continue;
+                }
+                seen.push((e.key.clone(), id.clone()));
+                let now = resolved
+                    .as_deref()
+                    .map(|v| format!(" (today version {v})"))
+                    .unwrap_or_default();
+                let pin = resolved.as_deref().unwrap_or("VERSION");
+                out.push(
+                    Finding::new(
+                        SecretUnpinned::ID,
+                        Status::Warn,
+                        format!(
+                            "{} on {service} reads secret {id} through `latest`{now}: instances started before and after a rotation hold different values",
+                            e.key
+                        ),
+                    )
+                    .keys([e.key.clone()])
+                    .sources([snap.name.clone()])
+                    .location(e.location.clone())
+                    .hint(format!(
+                        "pin the version: `--update-secrets {}={id}:{pin}`, and deploy a new revision on rotation",
+                        e.native_key
+                    )),
+                );
+            }
+        }
+        if refs > 0 && seen.is_empty() {
+            out.push(
+                Finding::new(
+                    SecretUnpinned::ID,
+                    Status::Pass,
+                    format!("every secretKeyRef of {service} is pinned to a version"),
+                )
+                .sources([snap.name.clone()]),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::stale_revision::tests::{run_check, sv, view};
+
+    #[test]
+    fn latest_warns_once_per_key_and_pinned_passes() {
+        let t = "2026-01-01T00:00:00Z";
+        let latest = sv("4", t, None);
+        let mut pinned = sv("4", t, None);
+        if let Origin::SecretVersion { requested, .. } = &mut pinned {
+            *requested = "4".into();
+        }
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![
+                view("svc-1", 50, t, &[("JWT_SECRET", "x", latest.clone())]),
+                view("svc-2", 50, t, &[("JWT_SECRET", "x", latest)]),
+            ],
+            vec![],
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].status, Status::Warn);
+        assert_eq!(
+            f[0].message,
+            "JWT_SECRET on Cloud Run service svc reads secret jwt through `latest` (today version 4): instances started before and after a rotation hold different values"
+        );
+        assert!(f[0].hint.as_deref().unwrap().contains("JWT_SECRET=jwt:4"));
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![view("svc-1", 100, t, &[("JWT_SECRET", "x", pinned)])],
+            vec![],
+        );
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].status, Status::Pass);
+        // Plain values and other kinds are not this check's business.
+        let f = run_check(
+            run,
+            "cloud_run",
+            vec![view("svc-1", 100, t, &[("A", "x", Origin::Plain)])],
+            vec![],
+        );
+        assert!(f.is_empty());
+    }
 }

@@ -15,21 +15,49 @@ use serde::Deserialize;
 
 /// The seed file (`sandbox.toml`).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawSeed")]
 pub struct Seed {
-    /// Secret Manager and Cloud Run data.
-    #[serde(flatten)]
+    /// Secret Manager and Cloud Run data (`[[secret]]`, `[[service]]`).
     pub google: google::GoogleSeed,
     /// The auth service.
-    #[serde(default)]
     pub auth: auth::AuthSeed,
     /// The WebSocket backend.
-    #[serde(default)]
     pub websocket: ws::WsSeed,
     /// Host names whose URLs `check --sandbox` sends to the sandbox:
     /// host -> `auth` or `websocket`.
-    #[serde(default)]
     pub hosts: indexmap::IndexMap<String, String>,
+}
+
+/// The file as written. `#[serde(flatten)]` would lose the line and column
+/// of an error in a `[[secret]]` table, so the Google tables are read here
+/// and moved into [`Seed::google`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeed {
+    #[serde(default)]
+    secret: Vec<google::SecretSeed>,
+    #[serde(default)]
+    service: Vec<google::ServiceSeed>,
+    #[serde(default)]
+    auth: auth::AuthSeed,
+    #[serde(default)]
+    websocket: ws::WsSeed,
+    #[serde(default)]
+    hosts: indexmap::IndexMap<String, String>,
+}
+
+impl From<RawSeed> for Seed {
+    fn from(raw: RawSeed) -> Seed {
+        Seed {
+            google: google::GoogleSeed {
+                secrets: raw.secret,
+                services: raw.service,
+            },
+            auth: raw.auth,
+            websocket: raw.websocket,
+            hosts: raw.hosts,
+        }
+    }
 }
 
 /// Base URLs of a running sandbox.
@@ -107,4 +135,18 @@ pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigEr
             message: e.message().trim().replace('\n', " "),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seed_has_google_parts_and_rejects_typos() {
+        let seed: super::Seed = toml::from_str(
+            "[[secret]]\nproject = \"p\"\nid = \"s\"\n[hosts]\n\"auth.example\" = \"auth\"\n",
+        )
+        .unwrap();
+        assert_eq!(seed.google.secrets.len(), 1);
+        assert_eq!(seed.hosts["auth.example"], "auth");
+        assert!(toml::from_str::<super::Seed>("[[secrets]]\nproject = \"p\"\n").is_err());
+    }
 }

@@ -113,6 +113,12 @@ pub enum Origin {
         newest_enabled: Option<String>,
         /// True when this came through a Cloud Run `secretKeyRef`.
         via_ref: bool,
+        /// For a Cloud Run `secretKeyRef` on `latest`: the version that was
+        /// the newest enabled one when the revision was created (what its
+        /// instances most likely hold), when the version list was readable.
+        version_at_deploy: Option<String>,
+        /// True when the payload came with a `dataCrc32c` and it matched.
+        crc32c_verified: bool,
     },
 }
 
@@ -256,7 +262,7 @@ impl GatherContext {
             timeout,
             limiter: Arc::new(tokio::sync::Semaphore::new(concurrency)),
             concurrency,
-            google: Arc::new(google::Clients::default()),
+            google: Arc::new(google::Clients::new(timeout)),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 mod canary;
 mod core;
+mod google;
 mod jwt;
 mod probes;
 mod sources;
