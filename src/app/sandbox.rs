@@ -28,8 +28,10 @@ pub fn seed_path(config: &Config) -> PathBuf {
     config.file.dir().join("sandbox.toml")
 }
 
-/// Starts the sandbox seeded from `sandbox.toml` beside the config and
-/// points the config's Google sources at it.
+/// Starts the sandbox seeded from `sandbox.toml` beside the config, points
+/// the config's Google sources at it, and sends probe URLs whose host the
+/// seed's `[hosts]` names to the sandbox's auth service and WebSocket
+/// backend.
 pub async fn embedded(config: &mut Config) -> Result<Embedded, AppError> {
     let path = seed_path(config);
     if !path.is_file() {
@@ -45,6 +47,7 @@ pub async fn embedded(config: &mut Config) -> Result<Embedded, AppError> {
         .map_err(|e| AppError::Runtime(format!("cannot start the sandbox: {e}")))?;
     point_at(config, &running.endpoints);
     let rewrites = rewrites(&seed, &path, Some(&running.endpoints))?;
+    config.probe_rewrites = rewrites.clone();
     Ok(Embedded { running, rewrites })
 }
 

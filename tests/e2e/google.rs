@@ -543,7 +543,6 @@ name = "denied-1"
 // tests hold once it is merged.
 
 #[test]
-#[ignore = "needs the source-unavailable and key-missing checks of issue 2 (run after merging)"]
 fn faults_through_the_binary() {
     for (extra, check, status, needle) in [
         (
