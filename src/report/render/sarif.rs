@@ -1,11 +1,331 @@
-//! The `sarif` format.
+//! The `sarif` format: SARIF 2.1.0, for GitHub code scanning and other
+//! static-analysis dashboards.
 //!
-//! TODO(helper): implement.
+//! Rules come from the check registry (the same text `driftgate explain`
+//! prints), `ruleId` is the check id, and env-file findings point at the
+//! file and line. `partialFingerprints` are built from structural fields
+//! only (check id, keys, sources, location without its line number), never
+//! from a message — messages hold per-run value fingerprints — so code
+//! scanning recognises the same finding across runs and moved lines.
 
-use super::RenderOptions;
-use crate::report::Report;
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
 
-pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
-    let _ = (report, opts);
-    String::new()
+use super::{file_location, RenderOptions};
+use crate::check::{doc_text, summary_of, CHECKS};
+use crate::report::{Finding, Report, Status};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The key of our partial fingerprint; bump the version if its inputs change.
+const FINGERPRINT_KEY: &str = "driftgateFinding/v1";
+
+pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
+    let rules: Vec<Value> = CHECKS
+        .iter()
+        .map(|c| {
+            let doc = doc_text(*c);
+            json!({
+                "id": c.id(),
+                "name": pascal_case(c.id()),
+                "shortDescription": { "text": summary_of(*c) },
+                "fullDescription": { "text": doc },
+                "help": { "text": doc, "markdown": doc },
+                "properties": { "tags": ["driftgate", c.section().title()] },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| result(f, report.strict))
+        .collect();
+    let information_uri = match env!("CARGO_PKG_REPOSITORY") {
+        "" => "https://crates.io/crates/driftgate",
+        repo => repo,
+    };
+    let doc = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": env!("CARGO_PKG_NAME"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "informationUri": information_uri,
+                    "rules": rules,
+                }
+            },
+            "invocations": [{
+                "executionSuccessful": true,
+                "exitCode": report.exit_code(),
+                "startTimeUtc": super::rfc3339(report.started_at),
+            }],
+            "results": results,
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
+    text.push('\n');
+    text
+}
+
+fn result(f: &Finding, strict: bool) -> Value {
+    let (kind, level) = match f.status {
+        Status::Pass => ("pass", "none"),
+        Status::Fail => ("fail", "error"),
+        Status::Warn if strict => ("fail", "error"),
+        Status::Warn => ("fail", "warning"),
+        Status::Error => ("fail", "error"),
+        Status::Skip => ("notApplicable", "none"),
+    };
+    let mut text = f.message.clone();
+    if let Some(hint) = &f.hint {
+        text.push_str("\nhint: ");
+        text.push_str(hint);
+    }
+    if f.status == Status::Error {
+        text = format!("could not check: {text}");
+    }
+    let mut r = json!({
+        "ruleId": f.check,
+        "ruleIndex": CHECKS.iter().position(|c| c.id() == f.check),
+        "kind": kind,
+        "level": level,
+        "message": { "text": text },
+        "partialFingerprints": { FINGERPRINT_KEY: partial_fingerprint(f) },
+        "properties": {
+            "status": f.status.as_str(),
+            "keys": f.keys,
+            "sources": f.sources,
+        },
+    });
+    if r["ruleIndex"].is_null() {
+        r.as_object_mut().expect("object").remove("ruleIndex");
+    }
+    if let Some(loc) = &f.location {
+        r["locations"] = json!([location(loc)]);
+    }
+    if let Some(w) = &f.waived {
+        r["suppressions"] = json!([{ "kind": "external", "status": "accepted", "justification": w }]);
+    }
+    r
+}
+
+fn location(loc: &str) -> Value {
+    match file_location(loc) {
+        Some((path, line)) => {
+            let mut physical = json!({ "artifactLocation": { "uri": uri_path(path) } });
+            if let Some(line) = line.filter(|l| *l > 0) {
+                physical["region"] = json!({ "startLine": line });
+            }
+            json!({ "physicalLocation": physical })
+        }
+        None => json!({
+            "logicalLocations": [{ "fullyQualifiedName": loc, "kind": "resource" }]
+        }),
+    }
+}
+
+/// A relative path as a URI reference: forward slashes, and the few
+/// characters that would change its meaning percent-encoded.
+fn uri_path(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            ' ' => out.push_str("%20"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A hash of what the finding is about, not of what it says: check id,
+/// keys, sources and location without a trailing line number (a line
+/// inserted above must not make a new alert). Cloud Run locations keep
+/// the revision, so a new revision with the same drift is a new alert.
+fn partial_fingerprint(f: &Finding) -> String {
+    let location = f.location.as_deref().map(|l| match file_location(l) {
+        Some((path, _)) => path,
+        None => l,
+    });
+    let mut h = Sha256::new();
+    for part in [f.check, &f.keys.join("\u{1f}"), &f.sources.join("\u{1f}")] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.update(location.unwrap_or("").as_bytes());
+    let digest = h.finalize();
+    hex::encode(&digest[..16])
+}
+
+fn pascal_case(id: &str) -> String {
+    id.split('-')
+        .map(|part| {
+            let mut cs = part.chars();
+            match cs.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + cs.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Value {
+        let text = render(&super::super::sample::report(), &RenderOptions::default());
+        serde_json::from_str(&text).expect("SARIF is JSON")
+    }
+
+    #[test]
+    fn snapshot() {
+        let mut text = render(&super::super::sample::report(), &RenderOptions::default());
+        // The rules repeat every check's documentation; the snapshot keeps
+        // the results, which is what this renderer decides.
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        let n = v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len();
+        v["runs"][0]["tool"]["driver"]["rules"] = json!(format!("{n} rules"));
+        v["runs"][0]["tool"]["driver"]["version"] = json!("[version]");
+        v["runs"][0]["tool"]["driver"]["semanticVersion"] = json!("[version]");
+        text = serde_json::to_string_pretty(&v).unwrap();
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn required_fields() {
+        let v = sample();
+        assert_eq!(v["version"], "2.1.0");
+        assert_eq!(v["$schema"], SCHEMA);
+        let runs = v["runs"].as_array().unwrap();
+        assert_eq!(runs.len(), 1);
+        let driver = &runs[0]["tool"]["driver"];
+        assert_eq!(driver["name"], "driftgate");
+        assert!(driver["version"].is_string());
+        assert!(driver["informationUri"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://"));
+        let rules = driver["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), CHECKS.len());
+        for rule in rules {
+            assert!(rule["id"].is_string());
+            assert!(!rule["shortDescription"]["text"]
+                .as_str()
+                .unwrap()
+                .is_empty());
+            assert!(rule["fullDescription"]["text"].as_str().unwrap().len() > 80);
+        }
+        let results = runs[0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 8);
+        for r in results {
+            let id = r["ruleId"].as_str().unwrap();
+            let index = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[index]["id"], id, "ruleIndex points at the rule");
+            assert!(matches!(
+                r["level"].as_str().unwrap(),
+                "error" | "warning" | "note" | "none"
+            ));
+            assert!(!r["message"]["text"].as_str().unwrap().is_empty());
+            assert_eq!(
+                r["partialFingerprints"][FINGERPRINT_KEY]
+                    .as_str()
+                    .unwrap()
+                    .len(),
+                32
+            );
+        }
+    }
+
+    #[test]
+    fn levels_and_locations() {
+        let v = sample();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        let by = |id: &str| results.iter().find(|r| r["ruleId"] == id).unwrap();
+        let mismatch = by("value-mismatch");
+        assert_eq!(mismatch["level"], "error");
+        let phys = &mismatch["locations"][0]["physicalLocation"];
+        assert_eq!(phys["artifactLocation"]["uri"], "config/staging.env");
+        assert_eq!(phys["region"]["startLine"], 3);
+        assert!(mismatch["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("hint: values differ only by a trailing newline"));
+
+        let missing = by("key-missing");
+        assert!(missing["locations"][0].get("physicalLocation").is_none());
+        assert!(missing["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("run: "));
+
+        assert_eq!(by("duplicate-key")["level"], "warning");
+        assert_eq!(by("source-unavailable")["level"], "error");
+        assert_eq!(by("dotenv-syntax")["kind"], "pass");
+        assert_eq!(by("dotenv-syntax")["level"], "none");
+        // A file without a line: a physical location without a region.
+        let syntax = &by("dotenv-syntax")["locations"][0]["physicalLocation"];
+        assert_eq!(syntax["artifactLocation"]["uri"], "config/staging.env");
+        assert!(syntax.get("region").is_none());
+        assert_eq!(by("offline")["kind"], "notApplicable");
+        let waived = by("weak-secret");
+        assert_eq!(waived["suppressions"][0]["kind"], "external");
+        assert!(waived["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("platform-team"));
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_ignore_messages_and_lines() {
+        let base = Finding::new(
+            "value-mismatch",
+            Status::Fail,
+            "JWT_SECRET differs (44 bytes, fp 1a2b3c4d vs 44 bytes, fp 99999999)",
+        )
+        .keys(["JWT_SECRET"])
+        .sources(["a", "b"])
+        .location("config/staging.env:3");
+        let fp = partial_fingerprint(&base);
+        let mut other_run = base.clone();
+        other_run.message = "JWT_SECRET differs (44 bytes, fp 0badf00d vs 44 bytes, fp 12345678)".into();
+        other_run.hint = Some("something else".into());
+        assert_eq!(partial_fingerprint(&other_run), fp, "message is not an input");
+        let moved = base.clone().location("config/staging.env:7");
+        assert_eq!(partial_fingerprint(&moved), fp, "line is not an input");
+
+        for changed in [
+            base.clone().keys(["OTHER"]),
+            base.clone().sources(["c"]),
+            base.clone().location("config/test.env:3"),
+            Finding {
+                check: "value-shared",
+                ..base.clone()
+            },
+        ] {
+            assert_ne!(partial_fingerprint(&changed), fp, "{changed:?}");
+        }
+    }
+
+    #[test]
+    fn uri_paths() {
+        for (path, want) in [
+            ("config/staging.env", "config/staging.env"),
+            ("./.env", ".env"),
+            ("dir with space/a#b.env", "dir%20with%20space/a%23b.env"),
+            ("win\\path.env", "win/path.env"),
+        ] {
+            assert_eq!(uri_path(path), want);
+        }
+    }
 }
