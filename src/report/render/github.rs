@@ -36,7 +36,13 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         );
         for f in quiet {
             // A status first: no line here can start with `::`.
-            let _ = write!(out, "{} {}: {}", f.status.as_str(), f.check, one_line(&f.message));
+            let _ = write!(
+                out,
+                "{} {}: {}",
+                f.status.as_str(),
+                f.check,
+                one_line(&f.message)
+            );
             if let Some(loc) = &f.location {
                 let _ = write!(out, " (at {})", one_line(loc));
             }
@@ -86,7 +92,12 @@ fn annotation(out: &mut String, command: &str, f: &Finding) {
         .into_iter()
         .map(|(k, v)| format!("{k}={}", escape_property(&v)))
         .collect();
-    let _ = writeln!(out, "::{command} {}::{}", props.join(","), escape_data(&message));
+    let _ = writeln!(
+        out,
+        "::{command} {}::{}",
+        props.join(","),
+        escape_data(&message)
+    );
 }
 
 /// Escapes a command's message (GitHub's `escapeData`).

@@ -299,7 +299,8 @@ mod tests {
             let eq = attrs.find('=').expect("name=value");
             let name = &attrs[..eq];
             assert!(
-                name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
                 "attribute name {name:?}"
             );
             let value = attrs[eq + 1..].strip_prefix('"').expect("quoted value");
@@ -318,7 +319,9 @@ mod tests {
             let entity = &after[..semi];
             assert!(
                 matches!(entity, "amp" | "lt" | "gt" | "quot" | "apos")
-                    || entity.strip_prefix('#').is_some_and(|n| n.parse::<u32>().is_ok()),
+                    || entity
+                        .strip_prefix('#')
+                        .is_some_and(|n| n.parse::<u32>().is_ok()),
                 "bad entity &{entity};"
             );
             rest = &after[semi + 1..];

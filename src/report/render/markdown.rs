@@ -38,10 +38,9 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         report.duration_ms
     );
 
-    let (problems, rest): (Vec<&Finding>, Vec<&Finding>) = report
-        .findings
-        .iter()
-        .partition(|f| f.waived.is_some() || matches!(f.status, Status::Fail | Status::Warn | Status::Error));
+    let (problems, rest): (Vec<&Finding>, Vec<&Finding>) = report.findings.iter().partition(|f| {
+        f.waived.is_some() || matches!(f.status, Status::Fail | Status::Warn | Status::Error)
+    });
     for (section, findings) in by_section(&problems) {
         let _ = writeln!(out, "### {}\n", section.title());
         table(&mut out, &findings, true);
@@ -110,11 +109,7 @@ fn code_list(items: &[String]) -> String {
 /// `|` even inside code).
 fn code(s: &str) -> String {
     let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
-    let longest = s
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {
         " "
@@ -159,9 +154,13 @@ mod tests {
     fn tables_are_well_formed() {
         let mut r = super::super::sample::report();
         r.findings.push(
-            Finding::new("probe-status", Status::Fail, "answered 401 {\"a\":\"x|y\"}\n<script>")
-                .keys(["A|B"])
-                .location("probe p (GET https://x/a|b)"),
+            Finding::new(
+                "probe-status",
+                Status::Fail,
+                "answered 401 {\"a\":\"x|y\"}\n<script>",
+            )
+            .keys(["A|B"])
+            .location("probe p (GET https://x/a|b)"),
         );
         let text = render(&r, &RenderOptions::default());
         for line in text.lines().filter(|l| l.starts_with('|')) {

@@ -182,7 +182,10 @@ mod tests {
     #[test]
     fn file_locations() {
         for (loc, want) in [
-            ("config/staging.env:12", Some(("config/staging.env", Some(12)))),
+            (
+                "config/staging.env:12",
+                Some(("config/staging.env", Some(12))),
+            ),
             ("config/staging.env", Some(("config/staging.env", None))),
             (".env:3", Some((".env", Some(3)))),
             ("staging.env:x", Some(("staging.env:x", None))),

@@ -18,7 +18,12 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::with_capacity(1024 + report.findings.len() * 160);
     let s = report.summary();
 
-    header(&mut out, "driftgate_up", "gauge", "1 when the last run completed and produced a report.");
+    header(
+        &mut out,
+        "driftgate_up",
+        "gauge",
+        "1 when the last run completed and produced a report.",
+    );
     out.push_str("driftgate_up 1\n");
 
     header(
@@ -69,9 +74,17 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         (Status::Error, s.errors),
         (Status::Skip, s.skipped),
     ] {
-        let _ = writeln!(out, "driftgate_findings{{status=\"{}\"}} {n}", status.as_str());
+        let _ = writeln!(
+            out,
+            "driftgate_findings{{status=\"{}\"}} {n}",
+            status.as_str()
+        );
     }
-    let waived = report.findings.iter().filter(|f| f.waived.is_some()).count();
+    let waived = report
+        .findings
+        .iter()
+        .filter(|f| f.waived.is_some())
+        .count();
     header(
         &mut out,
         "driftgate_waived_findings",
@@ -98,7 +111,11 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         "gauge",
         "When the last run started, Unix seconds.",
     );
-    let _ = writeln!(out, "driftgate_last_run_timestamp_seconds {}", report.started_at);
+    let _ = writeln!(
+        out,
+        "driftgate_last_run_timestamp_seconds {}",
+        report.started_at
+    );
 
     let last_success = if report.verdict() == Verdict::Pass {
         Some(report.started_at)
@@ -118,7 +135,11 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"));
+    let _ = writeln!(
+        out,
+        "# HELP {name} {}",
+        help.replace('\\', "\\\\").replace('\n', "\\n")
+    );
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
@@ -179,7 +200,9 @@ mod tests {
                 continue;
             }
             let (series, value) = line.rsplit_once(' ').expect("series value");
-            value.parse::<f64>().unwrap_or_else(|_| panic!("value in {line}"));
+            value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("value in {line}"));
             let name = series.split('{').next().unwrap();
             assert!(
                 name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
@@ -220,7 +243,10 @@ mod tests {
             "# TYPE foo gauge\nfoo 1\nfoo 2\n",
             "# TYPE foo gauge\nfoo one\n",
         ] {
-            assert!(std::panic::catch_unwind(|| assert_valid(bad)).is_err(), "{bad}");
+            assert!(
+                std::panic::catch_unwind(|| assert_valid(bad)).is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -107,7 +107,8 @@ fn result(f: &Finding, strict: bool) -> Value {
         r["locations"] = json!([location(loc)]);
     }
     if let Some(w) = &f.waived {
-        r["suppressions"] = json!([{ "kind": "external", "status": "accepted", "justification": w }]);
+        r["suppressions"] =
+            json!([{ "kind": "external", "status": "accepted", "justification": w }]);
     }
     r
 }
@@ -264,10 +265,12 @@ mod tests {
 
         let missing = by("key-missing");
         assert!(missing["locations"][0].get("physicalLocation").is_none());
-        assert!(missing["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
-            .as_str()
-            .unwrap()
-            .starts_with("run: "));
+        assert!(
+            missing["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                .as_str()
+                .unwrap()
+                .starts_with("run: ")
+        );
 
         assert_eq!(by("duplicate-key")["level"], "warning");
         assert_eq!(by("source-unavailable")["level"], "error");
@@ -298,9 +301,14 @@ mod tests {
         .location("config/staging.env:3");
         let fp = partial_fingerprint(&base);
         let mut other_run = base.clone();
-        other_run.message = "JWT_SECRET differs (44 bytes, fp 0badf00d vs 44 bytes, fp 12345678)".into();
+        other_run.message =
+            "JWT_SECRET differs (44 bytes, fp 0badf00d vs 44 bytes, fp 12345678)".into();
         other_run.hint = Some("something else".into());
-        assert_eq!(partial_fingerprint(&other_run), fp, "message is not an input");
+        assert_eq!(
+            partial_fingerprint(&other_run),
+            fp,
+            "message is not an input"
+        );
         let moved = base.clone().location("config/staging.env:7");
         assert_eq!(partial_fingerprint(&moved), fp, "line is not an input");
 
