@@ -21,7 +21,11 @@ use crate::secret::name_looks_secret;
 
 /// Writes the starting config.
 pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
-    let target = args.dir.join("driftgate.toml");
+    let target = if args.dir == Path::new(".") {
+        PathBuf::from("driftgate.toml")
+    } else {
+        args.dir.join("driftgate.toml")
+    };
     if !args.stdout && target.exists() && !args.force {
         return Err(AppError::Usage(format!(
             "{} exists; pass --force to overwrite it, or --stdout to print the new one",
@@ -62,7 +66,7 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
             .map(|s| format!("{} ({})", s.path, s.environment))
             .collect();
         out.info(&format!(
-            "driftgate init: wrote {}: {} sources [{}], {} secret keys, {} renames; next: driftgate check --config {}",
+            "driftgate init: wrote {}: {} sources [{}], {} secret keys, {} suggested renames; next: driftgate check --config {}",
             target.display(),
             plan.sources.len(),
             names.join(", "),

@@ -3,4 +3,6 @@
 //! One integration test binary (it links once); each module is a scenario
 //! family.
 
+mod formats;
 mod support;
+mod watch;
