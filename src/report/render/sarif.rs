@@ -8,6 +8,7 @@
 //! from a message — messages hold per-run value fingerprints — so code
 //! scanning recognises the same finding across runs and moved lines.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -17,7 +18,9 @@ use crate::report::{Finding, Report, Status};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// The key of our partial fingerprint; bump the version if its inputs change.
+/// The key of our partial fingerprint (see [`Fingerprints`]); bump the
+/// version if its inputs change.
+#[cfg(test)]
 const FINGERPRINT_KEY: &str = "driftgateFinding/v1";
 
 pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
@@ -35,7 +38,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = report
+    let results: Vec<SarifResult<'_>> = report
         .findings
         .iter()
         .map(|f| result(f, report.strict))
@@ -44,11 +47,11 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         "" => "https://crates.io/crates/driftgate",
         repo => repo,
     };
-    let doc = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
+    let doc = Document {
+        schema: SCHEMA,
+        version: "2.1.0",
+        runs: [Run {
+            tool: json!({
                 "driver": {
                     "name": env!("CARGO_PKG_NAME"),
                     "version": env!("CARGO_PKG_VERSION"),
@@ -56,21 +59,115 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
                     "informationUri": information_uri,
                     "rules": rules,
                 }
-            },
-            "invocations": [{
+            }),
+            invocations: json!([{
                 "executionSuccessful": true,
                 "exitCode": report.exit_code(),
                 "startTimeUtc": super::rfc3339(report.started_at),
-            }],
-            "results": results,
-        }]
-    });
+            }]),
+            results,
+        }],
+    };
     let mut text = serde_json::to_string_pretty(&doc).expect("SARIF serializes");
     text.push('\n');
     text
 }
 
-fn result(f: &Finding, strict: bool) -> Value {
+/// The document. Results are typed structs, not `serde_json::Value`s:
+/// building a map per finding costs ten times as much on a large report.
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: [Run<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    tool: Value,
+    invocations: Value,
+    results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_index: Option<usize>,
+    kind: &'static str,
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location<'a>>,
+    partial_fingerprints: Fingerprints,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression<'a>>,
+    properties: Properties<'a>,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Fingerprints {
+    #[serde(rename = "driftgateFinding/v1")]
+    finding: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<Physical>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<Logical<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Physical {
+    artifact_location: Artifact,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct Artifact {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Logical<'a> {
+    fully_qualified_name: &'a str,
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Suppression<'a> {
+    kind: &'static str,
+    status: &'static str,
+    justification: &'a str,
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    status: &'static str,
+    keys: &'a [String],
+    sources: &'a [String],
+}
+
+fn result(f: &Finding, strict: bool) -> SarifResult<'_> {
     let (kind, level) = match f.status {
         Status::Pass => ("pass", "none"),
         Status::Fail => ("fail", "error"),
@@ -79,52 +176,61 @@ fn result(f: &Finding, strict: bool) -> Value {
         Status::Error => ("fail", "error"),
         Status::Skip => ("notApplicable", "none"),
     };
-    let mut text = f.message.clone();
+    let mut text = String::with_capacity(f.message.len() + 40);
+    if f.status == Status::Error {
+        text.push_str("could not check: ");
+    }
+    text.push_str(&f.message);
     if let Some(hint) = &f.hint {
         text.push_str("\nhint: ");
         text.push_str(hint);
     }
-    if f.status == Status::Error {
-        text = format!("could not check: {text}");
-    }
-    let mut r = json!({
-        "ruleId": f.check,
-        "ruleIndex": CHECKS.iter().position(|c| c.id() == f.check),
-        "kind": kind,
-        "level": level,
-        "message": { "text": text },
-        "partialFingerprints": { FINGERPRINT_KEY: partial_fingerprint(f) },
-        "properties": {
-            "status": f.status.as_str(),
-            "keys": f.keys,
-            "sources": f.sources,
+    SarifResult {
+        rule_id: f.check,
+        rule_index: CHECKS.iter().position(|c| c.id() == f.check),
+        kind,
+        level,
+        message: Text { text },
+        locations: f.location.as_deref().map(location).into_iter().collect(),
+        partial_fingerprints: Fingerprints {
+            finding: partial_fingerprint(f),
         },
-    });
-    if r["ruleIndex"].is_null() {
-        r.as_object_mut().expect("object").remove("ruleIndex");
+        suppressions: f
+            .waived
+            .as_deref()
+            .map(|w| Suppression {
+                kind: "external",
+                status: "accepted",
+                justification: w,
+            })
+            .into_iter()
+            .collect(),
+        properties: Properties {
+            status: f.status.as_str(),
+            keys: &f.keys,
+            sources: &f.sources,
+        },
     }
-    if let Some(loc) = &f.location {
-        r["locations"] = json!([location(loc)]);
-    }
-    if let Some(w) = &f.waived {
-        r["suppressions"] =
-            json!([{ "kind": "external", "status": "accepted", "justification": w }]);
-    }
-    r
 }
 
-fn location(loc: &str) -> Value {
+fn location(loc: &str) -> Location<'_> {
     match file_location(loc) {
-        Some((path, line)) => {
-            let mut physical = json!({ "artifactLocation": { "uri": uri_path(path) } });
-            if let Some(line) = line.filter(|l| *l > 0) {
-                physical["region"] = json!({ "startLine": line });
-            }
-            json!({ "physicalLocation": physical })
-        }
-        None => json!({
-            "logicalLocations": [{ "fullyQualifiedName": loc, "kind": "resource" }]
-        }),
+        Some((path, line)) => Location {
+            physical_location: Some(Physical {
+                artifact_location: Artifact {
+                    uri: uri_path(path),
+                },
+                region: line.filter(|l| *l > 0).map(|start_line| Region { start_line }),
+            }),
+            logical_locations: Vec::new(),
+        },
+        None => Location {
+            physical_location: None,
+            logical_locations: vec![Logical {
+                fully_qualified_name: loc,
+                kind: "resource",
+            }],
+        },
     }
 }
 
