@@ -52,7 +52,8 @@ pub async fn command(
     for (_, path) in &settings.global.outputs {
         super::ensure_writable(path)?;
     }
-    let mut sandbox = if args.sandbox {
+    // Kept alive until the monitor stops: dropping it stops the servers.
+    let mut _sandbox = if args.sandbox {
         Some(super::sandbox::embedded(&mut config).await?)
     } else {
         None
@@ -90,7 +91,7 @@ pub async fn command(
                     // The sandbox rewrote the old config's endpoints; the
                     // new one needs its own.
                     match super::sandbox::embedded(&mut config).await {
-                        Ok(s) => sandbox = Some(s),
+                        Ok(s) => _sandbox = Some(s),
                         Err(e) => out.error(&format!("watch: restarting the sandbox: {e}")),
                     }
                 }
@@ -142,7 +143,6 @@ pub async fn command(
     let _ = stop_tx.send(true);
     let _ = server.await;
     signals.abort();
-    drop(sandbox);
     out.info(&format!("driftgate watch: stopped after {runs} runs"));
     Ok(0)
 }
@@ -204,17 +204,24 @@ impl Watched {
     /// A new config when the file changed and loads; `None` when it did
     /// not change, or when the edit is bad (logged, previous kept).
     fn reload(&mut self, settings: &Settings, out: &Output, shared: &Shared) -> Option<Config> {
-        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
-        if text == self.text {
+        // A file that cannot be read (deleted, mid-replace) is a bad edit
+        // too, not an empty config.
+        let text = std::fs::read_to_string(&self.path).map_err(|e| format!("cannot read it: {e}"));
+        let key = text.as_deref().unwrap_or("\0unreadable");
+        if key == self.text {
             return None;
         }
-        self.text = text.clone();
-        let result = crate::config::parse(crate::config::ConfigFile {
-            path: self.path.clone(),
-            text,
-        })
-        .map_err(AppError::from)
-        .and_then(|c| super::check::validate_selection(&c, settings).map(|()| c));
+        self.text = key.to_string();
+        let result = text
+            .map_err(AppError::Runtime)
+            .and_then(|text| {
+                crate::config::parse(crate::config::ConfigFile {
+                    path: self.path.clone(),
+                    text,
+                })
+                .map_err(AppError::from)
+            })
+            .and_then(|c| super::check::validate_selection(&c, settings).map(|()| c));
         match result {
             Ok(c) => {
                 out.info(&format!(
@@ -577,7 +584,7 @@ impl Notifier {
                 };
                 shared.webhook_failures.fetch_add(1, Ordering::Relaxed);
                 Some(format!(
-                    "watch: webhook {} failed after retries: {error}",
+                    "watch: webhook {} failed: {error}",
                     shown_url(&url)
                 ))
             });
@@ -739,7 +746,9 @@ mod tests {
     fn tracker_reports_changes_only() {
         let pass = Finding::new("value-mismatch", Status::Pass, "agree");
         let mut t = Tracker::default();
-        let steps: Vec<(&str, Vec<Finding>, Option<(usize, usize)>)> = vec![
+        // (step, findings of the run, (new, resolved) expected)
+        type Step = (&'static str, Vec<Finding>, Option<(usize, usize)>);
+        let steps: Vec<Step> = vec![
             ("clean start: nothing to say", vec![pass.clone()], None),
             (
                 "drift appears",
@@ -795,6 +804,43 @@ mod tests {
                 .map(|c| (c.new.len(), c.resolved.len()));
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn reload_keeps_the_previous_config_on_a_bad_edit() {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
+        let settings = Settings::from_args(cli.global);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("driftgate.toml");
+        let good = "[sources.a]\nkind = \"env\"\nprefix = \"APP_\"\n";
+        std::fs::write(&path, good).unwrap();
+        let config = crate::config::load(&path).unwrap();
+        let mut w = Watched::new(path.clone(), &config);
+        let shared = Shared::default();
+        let out = Output::new();
+        let failures = |s: &Shared| s.reload_failures.load(Ordering::Relaxed);
+
+        assert!(w.reload(&settings, &out, &shared).is_none(), "unchanged");
+        std::fs::write(&path, "[sources.a\n").unwrap();
+        assert!(
+            w.reload(&settings, &out, &shared).is_none(),
+            "does not parse"
+        );
+        assert_eq!(failures(&shared), 1);
+        assert!(
+            w.reload(&settings, &out, &shared).is_none(),
+            "same bad text"
+        );
+        assert_eq!(failures(&shared), 1, "a bad edit is reported once");
+        std::fs::remove_file(&path).unwrap();
+        assert!(w.reload(&settings, &out, &shared).is_none(), "deleted");
+        assert_eq!(failures(&shared), 2);
+        std::fs::write(&path, format!("{good}[sources.b]\nkind = \"env\"\n")).unwrap();
+        let new = w
+            .reload(&settings, &out, &shared)
+            .expect("a good edit loads");
+        assert_eq!(new.sources.len(), 2);
     }
 
     #[test]

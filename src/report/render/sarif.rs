@@ -220,7 +220,9 @@ fn location(loc: &str) -> Location<'_> {
                 artifact_location: Artifact {
                     uri: uri_path(path),
                 },
-                region: line.filter(|l| *l > 0).map(|start_line| Region { start_line }),
+                region: line
+                    .filter(|l| *l > 0)
+                    .map(|start_line| Region { start_line }),
             }),
             logical_locations: Vec::new(),
         },
