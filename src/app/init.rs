@@ -639,6 +639,12 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_of_the_fixture() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/init-basic");
+        insta::assert_snapshot!(render(&plan(&dir, &discover(&dir))));
+    }
+
+    #[test]
     fn an_empty_directory_still_gives_a_loadable_config() {
         let dir = dir_with(&[]);
         let text = render(&plan(dir.path(), &discover(dir.path())));
