@@ -115,6 +115,7 @@ pub async fn command(
         for (format, path) in &settings.global.outputs {
             let opts = RenderOptions {
                 last_success,
+                config_path: Some(watched.path.display().to_string()),
                 ..RenderOptions::default()
             };
             if let Err(e) = out.write_file(path, &render::render(*format, &report, &opts)) {

@@ -94,6 +94,9 @@ pub struct RenderOptions {
     pub quiet: bool,
     /// Unix seconds of the last passing run, for prometheus (watch mode).
     pub last_success: Option<u64>,
+    /// The config file as found (`config/driftgate.toml`): where SARIF
+    /// points findings that have no file of their own.
+    pub config_path: Option<String>,
 }
 
 /// Renders a report in a format.

@@ -7,6 +7,15 @@
 //! only (check id, keys, sources, location without its line number), never
 //! from a message — messages hold per-run value fingerprints — so code
 //! scanning recognises the same finding across runs and moved lines.
+//!
+//! Two concessions to GitHub code scanning, the main consumer: only
+//! problems are results (it turns every result into an alert, `kind:
+//! "pass"` included; what passed is in the other formats), and every
+//! result has a physical location (its upload rejects a result without
+//! one). A finding located on a Cloud Run revision, a Secret Manager
+//! version or a probe points at the config file that declares what was
+//! checked, with the real location as a logical location and in the
+//! message.
 
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -23,7 +32,7 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 #[cfg(test)]
 const FINGERPRINT_KEY: &str = "driftgateFinding/v1";
 
-pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
+pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
     let rules: Vec<Value> = CHECKS
         .iter()
         .map(|c| {
@@ -38,10 +47,12 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
             })
         })
         .collect();
+    let config = uri_path(opts.config_path.as_deref().unwrap_or("driftgate.toml"));
     let results: Vec<SarifResult<'_>> = report
         .findings
         .iter()
-        .map(|f| result(f, report.strict))
+        .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
+        .map(|f| result(f, report.strict, &config))
         .collect();
     let information_uri = match env!("CARGO_PKG_REPOSITORY") {
         "" => "https://crates.io/crates/driftgate",
@@ -99,7 +110,6 @@ struct SarifResult<'a> {
     kind: &'static str,
     level: &'static str,
     message: Text,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     locations: Vec<Location<'a>>,
     partial_fingerprints: Fingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -121,8 +131,7 @@ struct Fingerprints {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Location<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    physical_location: Option<Physical>,
+    physical_location: Physical,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logical_locations: Vec<Logical<'a>>,
 }
@@ -167,31 +176,61 @@ struct Properties<'a> {
     sources: &'a [String],
 }
 
-fn result(f: &Finding, strict: bool) -> SarifResult<'_> {
-    let (kind, level) = match f.status {
-        Status::Pass => ("pass", "none"),
-        Status::Fail => ("fail", "error"),
-        Status::Warn if strict => ("fail", "error"),
-        Status::Warn => ("fail", "warning"),
-        Status::Error => ("fail", "error"),
-        Status::Skip => ("notApplicable", "none"),
+fn result<'a>(f: &'a Finding, strict: bool, config: &str) -> SarifResult<'a> {
+    let level = match f.status {
+        Status::Warn if !strict => "warning",
+        Status::Pass | Status::Skip => "none",
+        Status::Fail | Status::Warn | Status::Error => "error",
     };
-    let mut text = String::with_capacity(f.message.len() + 40);
+    let file = f.location.as_deref().and_then(file_location);
+    let mut text = String::with_capacity(f.message.len() + 80);
     if f.status == Status::Error {
         text.push_str("could not check: ");
     }
     text.push_str(&f.message);
+    if let (None, Some(loc)) = (file, &f.location) {
+        text.push_str("\nat ");
+        text.push_str(loc);
+    }
     if let Some(hint) = &f.hint {
         text.push_str("\nhint: ");
         text.push_str(hint);
     }
+    let location = match (file, f.location.as_deref()) {
+        (Some((path, line)), _) => Location {
+            physical_location: Physical {
+                artifact_location: Artifact {
+                    uri: uri_path(path),
+                },
+                region: line
+                    .filter(|l| *l > 0)
+                    .map(|start_line| Region { start_line }),
+            },
+            logical_locations: Vec::new(),
+        },
+        (None, logical) => Location {
+            physical_location: Physical {
+                artifact_location: Artifact {
+                    uri: config.to_string(),
+                },
+                region: None,
+            },
+            logical_locations: logical
+                .map(|loc| Logical {
+                    fully_qualified_name: loc,
+                    kind: "resource",
+                })
+                .into_iter()
+                .collect(),
+        },
+    };
     SarifResult {
         rule_id: f.check,
         rule_index: CHECKS.iter().position(|c| c.id() == f.check),
-        kind,
+        kind: "fail",
         level,
         message: Text { text },
-        locations: f.location.as_deref().map(location).into_iter().collect(),
+        locations: vec![location],
         partial_fingerprints: Fingerprints {
             finding: partial_fingerprint(f),
         },
@@ -209,29 +248,6 @@ fn result(f: &Finding, strict: bool) -> SarifResult<'_> {
             status: f.status.as_str(),
             keys: &f.keys,
             sources: &f.sources,
-        },
-    }
-}
-
-fn location(loc: &str) -> Location<'_> {
-    match file_location(loc) {
-        Some((path, line)) => Location {
-            physical_location: Some(Physical {
-                artifact_location: Artifact {
-                    uri: uri_path(path),
-                },
-                region: line
-                    .filter(|l| *l > 0)
-                    .map(|start_line| Region { start_line }),
-            }),
-            logical_locations: Vec::new(),
-        },
-        None => Location {
-            physical_location: None,
-            logical_locations: vec![Logical {
-                fully_qualified_name: loc,
-                kind: "resource",
-            }],
         },
     }
 }
@@ -336,7 +352,8 @@ mod tests {
             assert!(rule["fullDescription"]["text"].as_str().unwrap().len() > 80);
         }
         let results = runs[0]["results"].as_array().unwrap();
-        assert_eq!(results.len(), 8);
+        // Only problems: 2 FAIL, 1 WARN, 1 ERROR, 1 waived FAIL.
+        assert_eq!(results.len(), 5);
         for r in results {
             let id = r["ruleId"].as_str().unwrap();
             let index = r["ruleIndex"].as_u64().unwrap() as usize;
@@ -372,29 +389,68 @@ mod tests {
             .contains("hint: values differ only by a trailing newline"));
 
         let missing = by("key-missing");
-        assert!(missing["locations"][0].get("physicalLocation").is_none());
-        assert!(
-            missing["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
-                .as_str()
-                .unwrap()
-                .starts_with("run: ")
+        let loc = &missing["locations"][0];
+        assert_eq!(
+            loc["physicalLocation"]["artifactLocation"]["uri"], "driftgate.toml",
+            "a Cloud Run finding points at the config"
         );
+        assert!(loc["physicalLocation"].get("region").is_none());
+        assert!(loc["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .starts_with("run: "));
+        assert!(missing["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("\nat run: netra-staging/"));
 
         assert_eq!(by("duplicate-key")["level"], "warning");
         assert_eq!(by("source-unavailable")["level"], "error");
-        assert_eq!(by("dotenv-syntax")["kind"], "pass");
-        assert_eq!(by("dotenv-syntax")["level"], "none");
-        // A file without a line: a physical location without a region.
-        let syntax = &by("dotenv-syntax")["locations"][0]["physicalLocation"];
-        assert_eq!(syntax["artifactLocation"]["uri"], "config/staging.env");
-        assert!(syntax.get("region").is_none());
-        assert_eq!(by("offline")["kind"], "notApplicable");
+        for r in results {
+            assert_eq!(r["kind"], "fail");
+            assert!(
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+                "every result has a physical location: {r}"
+            );
+        }
+        assert!(
+            results
+                .iter()
+                .all(|r| r["ruleId"] != "dotenv-syntax" && r["ruleId"] != "offline"),
+            "PASS and SKIP are not results"
+        );
         let waived = by("weak-secret");
         assert_eq!(waived["suppressions"][0]["kind"], "external");
         assert!(waived["suppressions"][0]["justification"]
             .as_str()
             .unwrap()
             .contains("platform-team"));
+    }
+
+    #[test]
+    fn config_path_and_file_without_line() {
+        let r = Report {
+            findings: vec![
+                Finding::new("dotenv-syntax", Status::Fail, "bad file")
+                    .location("config/staging.env"),
+                Finding::new("probe-status", Status::Fail, "answered 401")
+                    .location("probe e2e-bypass (POST https://auth.example/x)"),
+                Finding::new("offline", Status::Fail, "no location"),
+            ],
+            ..Report::default()
+        };
+        let opts = RenderOptions {
+            config_path: Some("config/driftgate.toml".into()),
+            ..RenderOptions::default()
+        };
+        let v: Value = serde_json::from_str(&render(&r, &opts)).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        let phys = |i: usize| &results[i]["locations"][0]["physicalLocation"];
+        assert_eq!(phys(0)["artifactLocation"]["uri"], "config/staging.env");
+        assert!(phys(0).get("region").is_none());
+        assert_eq!(phys(1)["artifactLocation"]["uri"], "config/driftgate.toml");
+        assert_eq!(phys(2)["artifactLocation"]["uri"], "config/driftgate.toml");
+        assert!(results[2]["locations"][0].get("logicalLocations").is_none());
     }
 
     #[test]
