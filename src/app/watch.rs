@@ -85,17 +85,29 @@ pub async fn command(
     let mut runs = 0u64;
     loop {
         if runs > 0 {
-            if let Some(new) = watched.reload(settings, out, &shared) {
-                config = new;
-                if args.sandbox {
-                    // The sandbox rewrote the old config's endpoints; the
-                    // new one needs its own.
-                    match super::sandbox::embedded(&mut config).await {
-                        Ok(s) => _sandbox = Some(s),
-                        Err(e) => out.error(&format!("watch: restarting the sandbox: {e}")),
+            if let Some(mut new) = watched.reload(settings, out, &shared) {
+                // The sandbox rewrote the old config's endpoints; the new
+                // one needs its own, or it would be checked against Google.
+                let sandboxed = if args.sandbox {
+                    match super::sandbox::embedded(&mut new).await {
+                        Ok(s) => {
+                            _sandbox = Some(s);
+                            true
+                        }
+                        Err(e) => {
+                            out.error(&format!(
+                                "watch: cannot start the sandbox for the edited config; keeping the previous config: {e}"
+                            ));
+                            false
+                        }
                     }
+                } else {
+                    true
+                };
+                if sandboxed {
+                    config = new;
+                    notifier.set_targets(targets(args, &config));
                 }
-                notifier.set_targets(targets(args, &config));
             }
         }
         let run = tokio::select! {
