@@ -7,6 +7,7 @@
 //! findings are `<skipped>`. Written by hand: the escaping below is the
 //! whole difficulty, and it is tested.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::{file_location, rfc3339, subject, RenderOptions};
@@ -176,9 +177,16 @@ fn details(f: &Finding) -> String {
 /// Characters XML 1.0 forbids (most C0 controls) become U+FFFD; line
 /// breaks and tabs are written as character references so they survive
 /// attribute-value normalisation.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+fn escape(text: &str) -> Cow<'_, str> {
+    // Most text needs nothing: find the first byte that might (0xEF leads
+    // U+FFFE and U+FFFF), and copy the rest char by char only from there.
+    let special = |b: u8| b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF);
+    let Some(first) = text.bytes().position(special) else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = String::with_capacity(text.len() + 16);
+    out.push_str(&text[..first]);
+    for c in text[first..].chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -192,7 +200,7 @@ fn escape(text: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! section, then what passed in a collapsed `<details>` block: a reviewer
 //! sees what broke without scrolling past what held.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::RenderOptions;
@@ -80,7 +81,7 @@ fn table(out: &mut String, findings: &[&Finding], with_hints: bool) {
         } else {
             f.status.as_str().to_string()
         };
-        let mut text = cell(&f.message);
+        let mut text = cell(&f.message).into_owned();
         if with_hints {
             if let Some(h) = &f.hint {
                 let _ = write!(text, "<br>**hint:** {}", cell(h));
@@ -108,6 +109,9 @@ fn code_list(items: &[String]) -> String {
 /// with a longer run, and pipes are escaped (GFM splits table cells on
 /// `|` even inside code).
 fn code(s: &str) -> String {
+    if !s.contains(['`', '|', '\r', '\n']) {
+        return format!("`{s}`");
+    }
     let s = s.replace(['\r', '\n'], " ").replace('|', "\\|");
     let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
@@ -121,9 +125,16 @@ fn code(s: &str) -> String {
 
 /// Text for a table cell: no line breaks, no cell-splitting pipes, no raw
 /// HTML.
-fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+fn cell(s: &str) -> Cow<'_, str> {
+    let Some(first) = s
+        .bytes()
+        .position(|b| matches!(b, b'|' | b'<' | b'>' | b'&' | b'\n' | b'\r'))
+    else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str(&s[..first]);
+    for c in s[first..].chars() {
         match c {
             '|' => out.push_str("\\|"),
             '<' => out.push_str("&lt;"),
@@ -134,7 +145,7 @@ fn cell(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
