@@ -57,6 +57,11 @@ pub fn emit(report: &Report, settings: &Settings, out: &Output) -> Result<(), Ap
         verbose: settings.global.verbose > 0,
         quiet: settings.global.quiet,
         last_success: None,
+        // The file `load_config` read: SARIF points findings without a
+        // file of their own at it.
+        config_path: crate::config::locate(settings.global.config.as_deref())
+            .ok()
+            .map(|p| p.display().to_string()),
     };
     out.print(&render::render(settings.global.format, report, &opts));
     let file_opts = RenderOptions {

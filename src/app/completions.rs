@@ -1,20 +1,87 @@
 //! `driftgate completions SHELL` and `driftgate man`.
 //!
-//! TODO(helper): implement (clap_complete, clap_mangen).
+//! Both are generated from the clap definition in `cli.rs`, so they never
+//! drift from the flags the binary accepts. Packagers run them at build
+//! time (`driftgate completions bash > driftgate.bash`, `driftgate man >
+//! driftgate.1`).
+
+use std::str::FromStr as _;
+
+use clap::CommandFactory as _;
+use clap_complete::Shell;
 
 use super::{AppError, Output};
-use crate::cli::CompletionsArgs;
+use crate::cli::{Cli, CompletionsArgs};
 
 /// Prints completions for a shell.
 pub fn command(args: &CompletionsArgs, out: &mut Output) -> Result<i32, AppError> {
-    let _ = (args, out);
-    Err(AppError::Usage(
-        "completions are not implemented yet".into(),
-    ))
+    let text = completions(&args.shell)?;
+    out.print(&text);
+    Ok(0)
+}
+
+/// The completion script for a shell name.
+pub fn completions(shell: &str) -> Result<String, AppError> {
+    let shell = Shell::from_str(&shell.to_ascii_lowercase()).map_err(|_| {
+        AppError::Usage(format!(
+            "unknown shell `{shell}` (one of: bash, zsh, fish, elvish, powershell)"
+        ))
+    })?;
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "driftgate", &mut buf);
+    String::from_utf8(buf).map_err(|e| AppError::Runtime(format!("completions: {e}")))
 }
 
 /// Prints the man page.
 pub fn man(out: &mut Output) -> Result<i32, AppError> {
-    let _ = out;
-    Err(AppError::Usage("man is not implemented yet".into()))
+    out.print(&man_page()?);
+    Ok(0)
+}
+
+/// The man page (roff).
+pub fn man_page() -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut buf)
+        .map_err(|e| AppError::Runtime(format!("man page: {e}")))?;
+    String::from_utf8(buf).map_err(|e| AppError::Runtime(format!("man page: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shell_gets_a_script_naming_the_commands() {
+        for (shell, marker) in [
+            ("bash", "complete -F"),
+            ("zsh", "#compdef driftgate"),
+            ("fish", "complete -c driftgate"),
+            ("elvish", "edit:completion:arg-completer[driftgate]"),
+            ("powershell", "Register-ArgumentCompleter"),
+            ("BASH", "complete -F"),
+        ] {
+            let text = completions(shell).unwrap();
+            assert!(text.contains(marker), "{shell}: no {marker}");
+            for sub in ["check", "watch", "init", "explain"] {
+                assert!(text.contains(sub), "{shell}: no {sub}");
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_shell_is_a_usage_error() {
+        let err = completions("tcsh").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("bash, zsh, fish"));
+    }
+
+    #[test]
+    fn man_page_is_roff_with_the_options() {
+        let text = man_page().unwrap();
+        assert!(text.contains(".TH driftgate"), "{text}");
+        assert!(text.contains("\\-\\-config"));
+        assert!(text.contains("watch"));
+    }
 }

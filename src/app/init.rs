@@ -1,12 +1,668 @@
 //! `driftgate init`: a starting driftgate.toml from the env files found.
 //!
-//! TODO(helper): implement.
+//! The first config is the hardest one to write: which files, which
+//! environments, which keys are secrets, which names mean the same thing.
+//! `init` reads the env files it finds (key names only: values are never
+//! read into the config or printed), guesses each file's environment from
+//! its name, suggests `rename`s for keys that carry an environment suffix,
+//! marks secret-looking keys, and leaves commented examples of the Google
+//! sources, a `distinct` rule and a waiver. The file it writes always
+//! loads: the command parses it before writing.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
 
 use super::{AppError, Output};
 use crate::cli::{InitArgs, Settings};
+use crate::secret::name_looks_secret;
 
 /// Writes the starting config.
-pub fn command(args: &InitArgs, settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
-    let _ = (args, settings, out);
-    Err(AppError::Usage("init is not implemented yet".into()))
+pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
+    let target = if args.dir == Path::new(".") {
+        PathBuf::from("driftgate.toml")
+    } else {
+        args.dir.join("driftgate.toml")
+    };
+    if !args.stdout && target.exists() && !args.force {
+        return Err(AppError::Usage(format!(
+            "{} exists; pass --force to overwrite it, or --stdout to print the new one",
+            target.display()
+        )));
+    }
+    if !args.dir.is_dir() {
+        return Err(AppError::Usage(format!(
+            "--dir {}: not a directory",
+            args.dir.display()
+        )));
+    }
+    let files = discover(&args.dir);
+    let plan = plan(&args.dir, &files);
+    let text = render(&plan);
+    // What we write must load; a failure here is a bug in this module.
+    crate::config::parse(crate::config::ConfigFile {
+        path: target.clone(),
+        text: text.clone(),
+    })
+    .map_err(|e| AppError::Runtime(format!("init produced a config that does not load: {e}")))?;
+    if args.stdout {
+        out.print(&text);
+        return Ok(0);
+    }
+    super::write_atomic(&target, text.as_bytes())
+        .map_err(|e| AppError::Runtime(format!("writing {}: {e}", target.display())))?;
+    let secrets = plan.keys.values().filter(|k| k.secret).count();
+    if plan.sources.is_empty() {
+        out.info(&format!(
+            "driftgate init: wrote {} with examples only: no env files found (looked for config/*.env, .env, .env.*, *.env)",
+            target.display()
+        ));
+    } else {
+        let names: Vec<String> = plan
+            .sources
+            .iter()
+            .map(|s| format!("{} ({})", s.path, s.environment))
+            .collect();
+        out.info(&format!(
+            "driftgate init: wrote {}: {} sources [{}], {} secret keys, {} suggested renames; next: driftgate check --config {}",
+            target.display(),
+            plan.sources.len(),
+            names.join(", "),
+            secrets,
+            plan.sources.iter().map(|s| s.rename.len()).sum::<usize>(),
+            target.display()
+        ));
+    }
+    Ok(0)
+}
+
+/// Env files under `dir`, as paths relative to it, in a stable order:
+/// `config/*.env` and `config/.env*`, then `.env`, `.env.*` and `*.env`.
+/// Templates (`.env.example`, `.env.sample`, `.env.template`, `.env.dist`)
+/// are left out: they hold placeholders, not settings.
+pub fn discover(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for sub in ["config", ""] {
+        let base = if sub.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(sub)
+        };
+        let Ok(entries) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| is_env_file(n))
+            .collect();
+        names.sort();
+        for n in names {
+            found.push(if sub.is_empty() {
+                PathBuf::from(n)
+            } else {
+                Path::new(sub).join(n)
+            });
+        }
+    }
+    found
+}
+
+fn is_env_file(name: &str) -> bool {
+    let is_env = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
+    let template = ["example", "sample", "template", "dist", "defaults"]
+        .iter()
+        .any(|t| name.to_ascii_lowercase().contains(t));
+    is_env && !template
+}
+
+/// The environment a file name suggests (`staging.env`, `.env.production`,
+/// `config/test.env`); `.env` alone is `local`.
+pub fn guess_environment(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem = name
+        .trim_start_matches(".env")
+        .trim_end_matches(".env")
+        .trim_matches(|c: char| c == '.' || c == '-' || c == '_');
+    if stem.is_empty() {
+        return "local".into();
+    }
+    for (needle, env) in [
+        ("prod", "production"),
+        ("stag", "staging"),
+        ("test", "test"),
+        ("e2e", "test"),
+        ("ci", "test"),
+        ("dev", "dev"),
+        ("local", "local"),
+    ] {
+        if stem
+            .split(['.', '-', '_'])
+            .any(|part| part.starts_with(needle))
+        {
+            return env.into();
+        }
+    }
+    stem.split(['.', '-', '_'])
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("local")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect()
+}
+
+/// Key-name suffixes that mean an environment (`JWT_SECRET_STAGING`).
+fn env_suffixes(env: &str) -> &'static [&'static str] {
+    match env {
+        "production" => &["PRODUCTION", "PROD"],
+        "staging" => &["STAGING", "STAGE", "STG"],
+        "test" => &["TEST", "E2E", "CI"],
+        "dev" => &["DEVELOPMENT", "DEV"],
+        "local" => &["LOCAL"],
+        _ => &[],
+    }
+}
+
+const ALL_ENVS: [&str; 5] = ["production", "staging", "test", "dev", "local"];
+
+/// Key names in an env file, in file order. Values are skipped, never
+/// kept: `init` needs only names. Multi-line quoted values are stepped
+/// over so their lines are not taken for keys.
+pub fn key_names(text: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut open_quote: Option<char> = None;
+    for line in text.lines() {
+        if let Some(q) = open_quote {
+            if line.contains(q) {
+                open_quote = None;
+            }
+            continue;
+        }
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let valid = key
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !valid {
+            continue;
+        }
+        let value = value.trim_start();
+        if let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
+            if !value[1..].contains(q) {
+                open_quote = Some(q);
+            }
+        }
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
+}
+
+/// One dotenv source to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSource {
+    /// Source name (`staging_file`).
+    pub name: String,
+    /// Path relative to the config (`config/staging.env`).
+    pub path: String,
+    /// Guessed environment.
+    pub environment: String,
+    /// Native key -> logical key.
+    pub rename: IndexMap<String, String>,
+    /// Logical keys in the file.
+    pub keys: Vec<String>,
+}
+
+/// What `init` learned about a logical key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlannedKey {
+    /// Looks secret by its name.
+    pub secret: bool,
+    /// An HMAC key for JWTs: at least 32 bytes.
+    pub jwt: bool,
+    /// Environments it appears in.
+    pub environments: BTreeSet<String>,
+}
+
+/// The config `init` will write.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Sources in discovery order.
+    pub sources: Vec<PlannedSource>,
+    /// Logical keys, sorted.
+    pub keys: IndexMap<String, PlannedKey>,
+    /// Files that could not be read, with the reason.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// Builds the plan from env files (paths relative to `dir`).
+pub fn plan(dir: &Path, files: &[PathBuf]) -> Plan {
+    let mut plan = Plan::default();
+    let mut read: Vec<(PathBuf, String, Vec<String>)> = Vec::new();
+    for rel in files {
+        let shown = rel.to_string_lossy().replace('\\', "/");
+        match std::fs::read(dir.join(rel)) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                read.push((rel.clone(), guess_environment(rel), key_names(&text)));
+            }
+            Err(e) => plan.unreadable.push((shown, e.kind().to_string())),
+        }
+    }
+    let all_native: BTreeSet<&str> = read
+        .iter()
+        .flat_map(|(_, _, keys)| keys.iter().map(String::as_str))
+        .collect();
+    let mut used_names: BTreeSet<String> = BTreeSet::new();
+    for (rel, env, native_keys) in &read {
+        let base = format!("{env}_file");
+        let mut name = base.clone();
+        let mut n = 2;
+        while !used_names.insert(name.clone()) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        let mut rename = IndexMap::new();
+        let mut keys = Vec::new();
+        for native in native_keys {
+            let logical = match strip_env_suffix(native, env) {
+                // Rename only when the base name is free in this file, and
+                // the suffix is this file's environment or the base name is
+                // what another file calls it.
+                Some((base, own))
+                    if !native_keys.contains(&base)
+                        && (own || all_native.contains(base.as_str())) =>
+                {
+                    rename.insert(native.clone(), base.clone());
+                    base
+                }
+                _ => native.clone(),
+            };
+            if !keys.contains(&logical) {
+                keys.push(logical.clone());
+            }
+            let k = plan.keys.entry(logical.clone()).or_default();
+            k.secret |= name_looks_secret(&logical);
+            k.jwt |= {
+                let u = logical.to_ascii_uppercase();
+                u.contains("JWT") && (u.contains("SECRET") || u.contains("KEY"))
+            };
+            k.environments.insert(env.clone());
+        }
+        plan.sources.push(PlannedSource {
+            name,
+            path: rel.to_string_lossy().replace('\\', "/"),
+            environment: env.clone(),
+            rename,
+            keys,
+        });
+    }
+    plan.keys.sort_keys();
+    plan
+}
+
+/// `JWT_SECRET_STAGING` -> (`JWT_SECRET`, true) in a staging file; the
+/// bool says whether the suffix is the file's own environment.
+fn strip_env_suffix(key: &str, env: &str) -> Option<(String, bool)> {
+    let upper = key.to_ascii_uppercase();
+    for e in ALL_ENVS {
+        for suffix in env_suffixes(e) {
+            if let Some(base) = upper.strip_suffix(&format!("_{suffix}")) {
+                if !base.is_empty() {
+                    return Some((key[..base.len()].to_string(), e == env));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The config text.
+pub fn render(plan: &Plan) -> String {
+    let mut s = String::new();
+    s.push_str(
+        "# driftgate.toml: written by `driftgate init`. Review it, then run `driftgate check`.\n\
+         # Paths are relative to this file. Reference: `driftgate explain`, README.\n\n",
+    );
+    if plan.sources.is_empty() {
+        s.push_str("# No env files were found (config/*.env, .env, .env.*, *.env).\n\n");
+    }
+    for (path, why) in &plan.unreadable {
+        let _ = writeln!(s, "# skipped {path}: {why}");
+    }
+    for src in &plan.sources {
+        let _ = writeln!(s, "[sources.{}]", toml_key(&src.name));
+        s.push_str("kind = \"dotenv\"\n");
+        let _ = writeln!(s, "path = {}", toml_str(&src.path));
+        let _ = writeln!(s, "environment = {}", toml_str(&src.environment));
+        if !src.rename.is_empty() {
+            s.push_str("# Suggested: these names carry an environment suffix; the logical key drops it\n# so the same setting is compared across sources.\n");
+            let pairs: Vec<String> = src
+                .rename
+                .iter()
+                .map(|(a, b)| format!("{} = {}", toml_key(a), toml_str(b)))
+                .collect();
+            let _ = writeln!(s, "rename = {{ {} }}", pairs.join(", "));
+        }
+        s.push('\n');
+    }
+
+    s.push_str(&format!(
+        r#"# Google Secret Manager: logical key -> secret id ("id@version", default latest).
+# [sources.{env}_secrets]
+# kind = "secret_manager"
+# project = "my-project-{env}"
+# environment = "{env}"
+# secrets = {{ JWT_SECRET = "jwt-secret-{env}" }}
+
+# A Cloud Run service: every serving revision is read; secretKeyRef values
+# are resolved through Secret Manager.
+# [sources.{env}_backend]
+# kind = "cloud_run"
+# project = "my-project-{env}"
+# region = "us-central1"
+# service = "backend-{env}"
+# environment = "{env}"
+
+"#,
+        env = plan
+            .sources
+            .iter()
+            .map(|s| s.environment.as_str())
+            .find(|e| *e == "staging")
+            .unwrap_or("staging")
+    ));
+
+    let secret_keys: Vec<(&String, &PlannedKey)> =
+        plan.keys.iter().filter(|(_, k)| k.secret).collect();
+    if !secret_keys.is_empty() {
+        s.push_str("# Secret keys (by name): never printed; compared by length and fingerprint.\n");
+    }
+    for (key, k) in &secret_keys {
+        let _ = writeln!(s, "[keys.{}]", toml_key(key));
+        s.push_str("secret = true\n");
+        if k.jwt {
+            s.push_str("min_bytes = 32   # RFC 7518 3.2: an HS256 key is at least 256 bits\n");
+        }
+        s.push('\n');
+    }
+
+    s.push_str(
+        "# With no [[rule]], the default rule applies: within one environment, a key\n\
+         # present in two or more sources must be equal. Writing any [[rule]] replaces it.\n",
+    );
+    let envs: BTreeSet<&str> = plan
+        .sources
+        .iter()
+        .map(|s| s.environment.as_str())
+        .collect();
+    let shared: Vec<&String> = secret_keys
+        .iter()
+        .filter(|(_, k)| k.environments.len() >= 2)
+        .map(|(key, _)| *key)
+        .collect();
+    if envs.len() >= 2 && !shared.is_empty() {
+        // One file per environment, so the rule compares environments.
+        let mut per_env: Vec<&str> = Vec::new();
+        let mut seen = BTreeSet::new();
+        for src in &plan.sources {
+            if seen.insert(src.environment.as_str()) {
+                per_env.push(src.name.as_str());
+            }
+        }
+        s.push_str("# Environments must not share secrets:\n# [[rule]]\n# kind = \"distinct\"\n");
+        let _ = writeln!(
+            s,
+            "# keys = [{}]",
+            shared
+                .iter()
+                .map(|k| toml_str(k))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let _ = writeln!(
+            s,
+            "# sources = [{}]",
+            per_env
+                .iter()
+                .map(|n| toml_str(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    } else {
+        s.push_str(
+            "# Environments must not share secrets:\n# [[rule]]\n# kind = \"distinct\"\n# keys = [\"JWT_SECRET\"]\n# sources = [\"staging_file\", \"test_file\"]\n",
+        );
+    }
+    s.push_str(
+        r#"
+# An accepted finding, with an owner and a last day:
+# [[waiver]]
+# check = "value-shared"
+# keys = ["JWT_SECRET"]
+# reason = "shared until the next rotation"
+# owner = "platform-team"
+# expires = "2099-12-31"
+
+# Where `driftgate watch` posts changes of state:
+# [notify]
+# webhooks = ["https://hooks.example.com/driftgate"]
+# slack = ["https://hooks.slack.com/services/..."]
+"#,
+    );
+    s
+}
+
+/// A TOML key: bare when it can be, quoted otherwise.
+fn toml_key(k: &str) -> String {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        k.to_string()
+    } else {
+        toml_str(k)
+    }
+}
+
+/// A TOML basic string.
+fn toml_str(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceKind;
+
+    #[test]
+    fn environments_from_file_names() {
+        for (name, env) in [
+            ("config/staging.env", "staging"),
+            (".env.production", "production"),
+            (".env.prod", "production"),
+            ("prod.env", "production"),
+            ("config/test.env", "test"),
+            (".env.e2e", "test"),
+            (".env.development", "dev"),
+            ("dev.env", "dev"),
+            (".env.local", "local"),
+            (".env", "local"),
+            ("config/qa.env", "qa"),
+            ("backend-staging.env", "staging"),
+        ] {
+            assert_eq!(guess_environment(Path::new(name)), env, "{name}");
+        }
+    }
+
+    #[test]
+    fn env_files_and_templates() {
+        for (name, want) in [
+            (".env", true),
+            (".env.staging", true),
+            ("staging.env", true),
+            (".env.example", false),
+            ("example.env", false),
+            (".env.sample", false),
+            ("env.txt", false),
+            ("environment", false),
+        ] {
+            assert_eq!(is_env_file(name), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn key_names_skip_values_comments_and_multiline() {
+        let text = "# comment\nexport A=1\nB = two words\n\nC=\"multi\nline = not a key\n\"\nD='x'\n1BAD=x\nnoequals\nA=again\nE_F.G=1\n";
+        assert_eq!(key_names(text), ["A", "B", "C", "D", "E_F.G"]);
+    }
+
+    #[test]
+    fn suffix_renames() {
+        for (key, env, want) in [
+            ("JWT_SECRET_STAGING", "staging", Some(("JWT_SECRET", true))),
+            ("JWT_SECRET_PROD", "production", Some(("JWT_SECRET", true))),
+            ("JWT_SECRET_STAGING", "test", Some(("JWT_SECRET", false))),
+            ("E2E_OAUTH_SIMULATION_KEY", "test", None),
+            ("STAGING", "staging", None),
+            ("API_URL", "staging", None),
+        ] {
+            assert_eq!(
+                strip_env_suffix(key, env),
+                want.map(|(b, own)| (b.to_string(), own)),
+                "{key} in {env}"
+            );
+        }
+    }
+
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn plan_and_render_load_with_the_config_loader() {
+        let dir = dir_with(&[
+            (
+                "config/staging.env",
+                "JWT_SECRET_STAGING=abc\nAUTH_SERVICE_URL=https://auth\nE2E_OAUTH_SIMULATION_KEY=k\n",
+            ),
+            ("config/test.env", "JWT_SECRET=abc\nE2E_OAUTH_SIMULATION_KEY=k\nSERVICE_SECRET=s\n"),
+            (".env", "DEBUG=1\n"),
+            (".env.example", "JWT_SECRET=change-me\n"),
+        ]);
+        let files = discover(dir.path());
+        assert_eq!(
+            files,
+            [
+                PathBuf::from("config/staging.env"),
+                PathBuf::from("config/test.env"),
+                PathBuf::from(".env")
+            ]
+        );
+        let plan = plan(dir.path(), &files);
+        let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["staging_file", "test_file", "local_file"]);
+        assert_eq!(
+            plan.sources[0]
+                .rename
+                .get("JWT_SECRET_STAGING")
+                .map(String::as_str),
+            Some("JWT_SECRET")
+        );
+        assert!(plan.keys["JWT_SECRET"].secret && plan.keys["JWT_SECRET"].jwt);
+        assert!(plan.keys["SERVICE_SECRET"].secret && !plan.keys["SERVICE_SECRET"].jwt);
+        assert!(!plan.keys["AUTH_SERVICE_URL"].secret);
+
+        let text = render(&plan);
+        let path = dir.path().join("driftgate.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.sources.len(), 3);
+        let staging = &config.sources["staging_file"];
+        assert_eq!(staging.environment.as_deref(), Some("staging"));
+        assert_eq!(staging.logical_key("JWT_SECRET_STAGING"), "JWT_SECRET");
+        match &staging.kind {
+            SourceKind::Dotenv { path } => {
+                assert!(path.ends_with("config/staging.env"), "{}", path.display());
+                assert!(path.is_file(), "the path resolves beside the config");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.keys["JWT_SECRET"].secret, Some(true));
+        assert_eq!(config.keys["JWT_SECRET"].min_bytes, Some(32));
+        assert_eq!(config.keys["SERVICE_SECRET"].min_bytes, None);
+        assert!(!config.keys.contains_key("AUTH_SERVICE_URL"));
+        assert!(config.default_rules, "the distinct rule is only an example");
+        assert!(text.contains("# kind = \"distinct\""));
+        assert!(text.contains("kind = \"secret_manager\""));
+        assert!(text.contains("kind = \"cloud_run\""));
+        // Values never reach the config.
+        assert!(!text.contains("abc") && !text.contains("https://auth"));
+    }
+
+    #[test]
+    fn snapshot_of_the_fixture() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/init-basic");
+        insta::assert_snapshot!(render(&plan(&dir, &discover(&dir))));
+    }
+
+    #[test]
+    fn an_empty_directory_still_gives_a_loadable_config() {
+        let dir = dir_with(&[]);
+        let text = render(&plan(dir.path(), &discover(dir.path())));
+        let path = dir.path().join("driftgate.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(config.sources.is_empty());
+    }
+
+    #[test]
+    fn odd_names_are_quoted() {
+        assert_eq!(toml_key("JWT_SECRET"), "JWT_SECRET");
+        assert_eq!(toml_key("a.b"), "\"a.b\"");
+        assert_eq!(toml_str("c:\\x \"y\""), "\"c:\\\\x \\\"y\\\"\"");
+        let dir = dir_with(&[("we ird.env", "A.B_STAGING=1\nX=1\n")]);
+        let text = render(&plan(dir.path(), &discover(dir.path())));
+        let path = dir.path().join("driftgate.toml");
+        std::fs::write(&path, &text).unwrap();
+        crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
 }

@@ -5,8 +5,10 @@
 
 mod canary;
 mod core;
+mod formats;
 mod google;
 mod jwt;
 mod probes;
 mod sources;
 mod support;
+mod watch;
