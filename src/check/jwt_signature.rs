@@ -197,10 +197,7 @@ fn mismatch(
     // before a rotation, say) must not be named as the signer against itself.
     let exact: Vec<&Candidate> = exact.into_iter().filter(|c| c.label != label).collect();
     let labels = |cs: &[&Candidate]| {
-        cs.iter()
-            .map(|c| c.label.as_str())
-            .collect::<Vec<_>>()
-            .join(" and ")
+        super::compare::join_names(&cs.iter().map(|c| c.label.as_str()).collect::<Vec<_>>())
     };
     let exp_env = source_key(cx, label).and_then(|(s, _)| environment_of(cx, &s));
     let finding = if let Some((source, key)) = &subj.signed_with {
@@ -299,7 +296,7 @@ fn same_as(candidates: &[Candidate], label: &str, value: &Secret) -> String {
     } else {
         format!(
             "; {label} holds the same value as {}",
-            holders.join(" and ")
+            super::compare::join_names(&holders)
         )
     }
 }
@@ -327,7 +324,10 @@ fn missing_key(
         o.name
     );
     if !elsewhere.is_empty() {
-        message.push_str(&format!(" (present in {})", elsewhere.join(" and ")));
+        message.push_str(&format!(
+            " (present in {})",
+            super::compare::join_names(&elsewhere)
+        ));
     }
     Finding::new(super::key_missing::KeyMissing::ID, Status::Fail, message)
         .keys([key])

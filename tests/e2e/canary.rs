@@ -42,9 +42,18 @@ fn hex_lower(s: &str) -> String {
 /// Fails when any canary (or an encoding of one) is in `text`.
 pub fn assert_clean(what: &str, text: &str) {
     for c in CANARIES {
-        for f in forms(c) {
-            assert!(!text.contains(&f), "{what} leaks a canary ({f}):\n{text}");
-        }
+        assert_forms_absent(what, text, c);
+    }
+}
+
+/// Fails when `value` (or an encoding or a distinctive piece of it) is in `text`.
+pub fn assert_forms_absent(what: &str, text: &str, value: &str) {
+    for f in forms(value) {
+        assert!(
+            !text.contains(&f),
+            "{what} leaks a secret ({} bytes):\n{text}",
+            value.len()
+        );
     }
 }
 

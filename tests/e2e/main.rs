@@ -5,6 +5,7 @@
 
 mod canary;
 mod core;
+mod example;
 mod formats;
 mod google;
 mod jwt;
