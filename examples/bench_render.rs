@@ -64,6 +64,7 @@ fn report(n: usize) -> Report {
         duration_ms: 1234,
         strict: false,
         started_at: 1_790_000_000,
+        timings: Vec::new(),
     }
 }
 

@@ -920,6 +920,7 @@ mod tests {
             ],
             issues: vec![],
             display: "Cloud Run service s".into(),
+            elapsed: std::time::Duration::ZERO,
         };
         let snaps: IndexMap<String, Snapshot> = [("run".to_string(), snap)].into_iter().collect();
         let got = candidates(&snaps, |k, _| k.contains("SECRET"));

@@ -11,7 +11,7 @@ use crate::cli::{CheckArgs, Settings};
 use crate::config::Config;
 use crate::probe::{ProbeContext, ProbeOutcome};
 use crate::report::render::{self, RenderOptions};
-use crate::report::Report;
+use crate::report::{Report, Timing};
 use crate::secret::Redactor;
 use crate::source::{GatherContext, Snapshot};
 
@@ -184,6 +184,17 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
     let mut report = evaluate(config, &snapshots, &outcomes, started_at, settings);
     report.duration_ms = started.elapsed().as_millis() as u64;
+    report.timings = snapshots
+        .values()
+        .map(|s| Timing {
+            what: format!("source {}", s.name),
+            ms: s.elapsed.as_millis() as u64,
+        })
+        .chain(outcomes.iter().map(|o| Timing {
+            what: format!("probe {}", o.name),
+            ms: o.elapsed.as_millis() as u64,
+        }))
+        .collect();
     let redactor = redactor_for(config, &snapshots, &outcomes);
     Run {
         report,
@@ -219,6 +230,7 @@ pub fn evaluate(
         duration_ms: 0,
         strict: g.strict,
         started_at: now,
+        timings: Vec::new(),
     }
 }
 

@@ -317,6 +317,7 @@ expect = "rejected"
                     views: vec![view],
                     issues: vec![],
                     display: name.into(),
+                    elapsed: std::time::Duration::ZERO,
                 },
             );
         }

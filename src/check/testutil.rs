@@ -44,6 +44,7 @@ pub fn snap(name: &str, env: &str, kind: &'static str, pairs: &[(&str, &str)]) -
         } else {
             name.to_string()
         },
+        elapsed: std::time::Duration::ZERO,
     }
 }
 

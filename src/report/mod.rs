@@ -176,6 +176,17 @@ pub struct Report {
     pub strict: bool,
     /// When the run started, Unix seconds (for prometheus and watch).
     pub started_at: u64,
+    /// How long each source and probe took, in run order (`-v` shows them).
+    pub timings: Vec<Timing>,
+}
+
+/// How long one source or probe took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Timing {
+    /// `source NAME` or `probe NAME`.
+    pub what: String,
+    /// Wall time in milliseconds.
+    pub ms: u64,
 }
 
 impl Report {

@@ -41,6 +41,8 @@ pub struct Snapshot {
     /// A human name for messages: `Cloud Run service netra-backend-staging`,
     /// `config/staging.env`.
     pub display: String,
+    /// How long reading took.
+    pub elapsed: std::time::Duration,
 }
 
 /// Whether a source could be read.
@@ -181,6 +183,7 @@ impl Snapshot {
             views: Vec::new(),
             issues: Vec::new(),
             display: display.into(),
+            elapsed: std::time::Duration::ZERO,
         }
     }
 
@@ -269,6 +272,7 @@ impl GatherContext {
 
 /// Reads one source. Never fails: what went wrong is in the snapshot.
 pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
+    let started = std::time::Instant::now();
     let mut snap = match &cfg.kind {
         SourceKind::Dotenv { path } => dotenv::read(cfg, path),
         SourceKind::Env {
@@ -281,6 +285,7 @@ pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
         SourceKind::CloudRun { .. } => cloud_run::read(cfg, cx).await,
     };
     snap.sort_views();
+    snap.elapsed = started.elapsed();
     snap
 }
 

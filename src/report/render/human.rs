@@ -79,7 +79,39 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         _ => paint(&line, opts, |s| s.yellow().bold()),
     };
     let _ = writeln!(out, "{line}");
+    if opts.verbose && !report.timings.is_empty() {
+        timings(&mut out, report, opts);
+    }
     out
+}
+
+/// `-v`: how long each source and probe took, and how much the probes
+/// overlapped (their summed latency against the run's wall time).
+fn timings(out: &mut String, report: &Report, opts: &RenderOptions) {
+    let _ = writeln!(out, "\n{}", paint("Timings", opts, |s| s.bold()));
+    let width = report
+        .timings
+        .iter()
+        .map(|t| t.what.len())
+        .max()
+        .unwrap_or(0);
+    for t in &report.timings {
+        let _ = writeln!(out, "  {:<width$}  {:>6} ms", t.what, t.ms);
+    }
+    let probes: Vec<u64> = report
+        .timings
+        .iter()
+        .filter(|t| t.what.starts_with("probe "))
+        .map(|t| t.ms)
+        .collect();
+    if probes.len() > 1 {
+        let _ = writeln!(
+            out,
+            "  probes took {} ms in sum, the whole run {} ms",
+            probes.iter().sum::<u64>(),
+            report.duration_ms
+        );
+    }
 }
 
 fn status_label(f: &Finding, opts: &RenderOptions) -> String {
@@ -139,6 +171,22 @@ mod tests {
             text.contains("2 passed, 2 failed, 1 warnings, 1 errors, 2 skipped (42 ms)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn verbose_shows_timings() {
+        let opts = RenderOptions {
+            verbose: true,
+            ..RenderOptions::default()
+        };
+        let text = render(&super::super::sample::report(), &opts);
+        assert!(text.contains("source staging_secrets      31 ms"), "{text}");
+        assert!(
+            text.contains("probes took 21 ms in sum, the whole run 42 ms"),
+            "{text}"
+        );
+        let plain = render(&super::super::sample::report(), &RenderOptions::default());
+        assert!(!plain.contains("Timings"));
     }
 
     #[test]

@@ -57,5 +57,11 @@ pub(crate) fn report() -> Report {
         duration_ms: 42,
         strict: false,
         started_at: 1_790_000_000,
+        timings: vec![
+            crate::report::Timing { what: "source staging_file".into(), ms: 0 },
+            crate::report::Timing { what: "source staging_secrets".into(), ms: 31 },
+            crate::report::Timing { what: "probe e2e-bypass".into(), ms: 12 },
+            crate::report::Timing { what: "probe ws-header".into(), ms: 9 },
+        ],
     }
 }
