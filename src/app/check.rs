@@ -44,10 +44,55 @@ pub async fn command(
     } else {
         None
     };
+    let spinner = Spinner::start(settings);
     let run = execute(&config, settings).await;
+    spinner.stop().await;
     out.redactor = run.redactor.clone();
     emit(&run.report, settings, out)?;
     Ok(run.report.exit_code())
+}
+
+/// A spinner on stderr while sources and probes are read, only when stderr
+/// is a terminal (never in CI logs or pipes) and not with `-q`. A dozen
+/// lines instead of a progress-bar dependency.
+struct Spinner {
+    task: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
+}
+
+impl Spinner {
+    fn start(settings: &Settings) -> Spinner {
+        use std::io::IsTerminal as _;
+        if settings.global.quiet || !std::io::stderr().is_terminal() {
+            return Spinner { task: None };
+        }
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            use std::io::Write as _;
+            const FRAMES: [&str; 4] = ["|", "/", "-", "\\"];
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+            // Nothing for the first tick: a run that ends at once shows no spinner.
+            tick.tick().await;
+            for i in 0.. {
+                tokio::select! {
+                    _ = &mut rx => break,
+                    _ = tick.tick() => {
+                        let _ = write!(std::io::stderr(), "\r{} checking...", FRAMES[i % 4]);
+                    }
+                }
+            }
+            let _ = write!(std::io::stderr(), "\r              \r");
+        });
+        Spinner {
+            task: Some((task, tx)),
+        }
+    }
+
+    async fn stop(self) {
+        if let Some((task, tx)) = self.task {
+            let _ = tx.send(());
+            let _ = task.await;
+        }
+    }
 }
 
 /// Renders the report to stdout and to every `--output` file.
