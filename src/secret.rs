@@ -201,15 +201,46 @@ fn distinct_chars(v: &str) -> usize {
 ///
 /// Built once per run from every secret value read; applied to everything
 /// written to stdout, stderr and report files. Both building and scrubbing
-/// are linear: needles are indexed by their first [`MIN_REDACT_LEN`] bytes,
-/// so a run with 100,000 secrets and a report of megabytes stays fast.
+/// are linear: needles are chained by their first [`MIN_REDACT_LEN`] bytes
+/// (longest first), so a run with 100,000 secrets and a report of megabytes
+/// stays fast.
 #[derive(Default, Clone)]
 pub struct Redactor {
-    /// (needle, label), in insertion order.
-    needles: Vec<(Zeroizing<String>, String)>,
-    /// First bytes of a needle -> indices into `needles`, longest first;
-    /// built on the first scrub after the last add.
-    index: OnceLock<std::collections::HashMap<[u8; MIN_REDACT_LEN], Vec<usize>>>,
+    /// (needle, index into `labels`), in insertion order.
+    needles: Vec<(Zeroizing<String>, u32)>,
+    /// One label per secret: `[redacted: fp 1a2b3c4d]`.
+    labels: Vec<String>,
+    /// Built on the first scrub after the last add.
+    index: OnceLock<Index>,
+}
+
+/// First bytes of a needle -> the first needle with them; `next` chains
+/// the others, longest first.
+#[derive(Clone, Default)]
+struct Index {
+    heads: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<PrefixHasher>>,
+    next: Vec<u32>,
+}
+
+const NO_NEEDLE: u32 = u32::MAX;
+
+/// The prefix is already a well-mixed u64 after [`prefix_key`]; hashing it
+/// again with SipHash per byte of scanned text would dominate a scrub.
+#[derive(Default)]
+struct PrefixHasher(u64);
+
+impl std::hash::Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 impl fmt::Debug for Redactor {
@@ -222,10 +253,11 @@ impl fmt::Debug for Redactor {
 /// shred ordinary text and are not credentials anyway.
 pub const MIN_REDACT_LEN: usize = 6;
 
-fn prefix(s: &[u8]) -> [u8; MIN_REDACT_LEN] {
-    let mut p = [0u8; MIN_REDACT_LEN];
-    p.copy_from_slice(&s[..MIN_REDACT_LEN]);
-    p
+/// The first [`MIN_REDACT_LEN`] bytes packed into a u64.
+fn prefix_key(s: &[u8]) -> u64 {
+    s[..MIN_REDACT_LEN]
+        .iter()
+        .fold(0u64, |k, b| (k << 8) | u64::from(*b))
 }
 
 impl Redactor {
@@ -241,47 +273,64 @@ impl Redactor {
         if trimmed.len() < MIN_REDACT_LEN {
             return;
         }
-        let label = format!("[redacted: fp {}]", secret.fingerprint());
+        let label = self.labels.len() as u32;
+        self.labels
+            .push(format!("[redacted: fp {}]", secret.fingerprint()));
         let b64 = base64::engine::general_purpose::STANDARD;
         let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let b64nopad = base64::engine::general_purpose::STANDARD_NO_PAD;
-        let mut forms = vec![
-            raw.to_string(),
-            trimmed.to_string(),
-            b64.encode(raw),
-            b64nopad.encode(raw),
-            b64url.encode(raw),
-            hex::encode(raw),
-            hex::encode_upper(raw),
-            url_encode(raw),
-        ];
-        if let Ok(json) = serde_json::to_string(raw) {
-            forms.push(json.trim_matches('"').to_string());
-        }
-        for form in forms {
-            if form.len() < MIN_REDACT_LEN {
-                continue;
+        let mut push = |form: String| {
+            if form.len() >= MIN_REDACT_LEN {
+                self.needles.push((Zeroizing::new(form), label));
             }
-            self.needles.push((Zeroizing::new(form), label.clone()));
+        };
+        push(raw.to_string());
+        if trimmed != raw {
+            push(trimmed.to_string());
+        }
+        let std = b64.encode(raw);
+        if std.ends_with('=') {
+            push(b64nopad.encode(raw));
+        }
+        let url = b64url.encode(raw);
+        if url != std.trim_end_matches('=') {
+            push(url);
+        }
+        push(std);
+        let hex_lower = hex::encode(raw);
+        if hex_lower.bytes().any(|b| b.is_ascii_alphabetic()) {
+            push(hex::encode_upper(raw));
+        }
+        push(hex_lower);
+        let encoded = url_encode(raw);
+        if encoded != raw {
+            push(encoded);
+        }
+        if let Ok(json) = serde_json::to_string(raw) {
+            let json = json.trim_matches('"');
+            if json != raw {
+                push(json.to_string());
+            }
         }
         self.index = OnceLock::new();
     }
 
-    fn index(&self) -> &std::collections::HashMap<[u8; MIN_REDACT_LEN], Vec<usize>> {
+    fn index(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut index: std::collections::HashMap<[u8; MIN_REDACT_LEN], Vec<usize>> =
-                std::collections::HashMap::new();
-            for (i, (needle, _)) in self.needles.iter().enumerate() {
-                index.entry(prefix(needle.as_bytes())).or_default().push(i);
-            }
-            // Longest first within a bucket: a value is replaced before a
-            // prefix of it could leave its tail behind.
-            for bucket in index.values_mut() {
-                bucket.sort_by(|&a, &b| {
-                    let (x, y) = (self.needles[a].0.as_str(), self.needles[b].0.as_str());
-                    y.len().cmp(&x.len()).then_with(|| x.cmp(y))
-                });
-                bucket.dedup_by(|a, b| self.needles[*a].0 == self.needles[*b].0);
+            // Chain shortest first with head insertion, so each chain runs
+            // longest first: a value is replaced before a prefix of it could
+            // leave its tail behind.
+            let mut order: Vec<u32> = (0..self.needles.len() as u32).collect();
+            order.sort_by_key(|&i| self.needles[i as usize].0.len());
+            let mut index = Index {
+                heads: Default::default(),
+                next: vec![NO_NEEDLE; self.needles.len()],
+            };
+            index.heads.reserve(self.needles.len());
+            for i in order {
+                let key = prefix_key(self.needles[i as usize].0.as_bytes());
+                let head = index.heads.insert(key, i).unwrap_or(NO_NEEDLE);
+                index.next[i as usize] = head;
             }
             index
         })
@@ -308,19 +357,27 @@ impl Redactor {
         let mut copied = 0;
         let mut i = 0;
         while i + MIN_REDACT_LEN <= bytes.len() {
-            let hit = index.get(&prefix(&bytes[i..])).and_then(|bucket| {
-                bucket
-                    .iter()
-                    .map(|&n| &self.needles[n])
-                    .find(|(needle, _)| bytes[i..].starts_with(needle.as_bytes()))
-            });
+            let mut hit = None;
+            let mut n = index
+                .heads
+                .get(&prefix_key(&bytes[i..]))
+                .copied()
+                .unwrap_or(NO_NEEDLE);
+            while n != NO_NEEDLE {
+                let (needle, label) = &self.needles[n as usize];
+                if bytes[i..].starts_with(needle.as_bytes()) {
+                    hit = Some((needle.len(), &self.labels[*label as usize]));
+                    break;
+                }
+                n = index.next[n as usize];
+            }
             match hit {
-                Some((needle, label)) => {
+                Some((len, label)) => {
                     // A needle is valid UTF-8 that starts with a non-continuation
                     // byte, so `i` and `i + len` are character boundaries.
                     out.push_str(&text[copied..i]);
                     out.push_str(label);
-                    i += needle.len();
+                    i += len;
                     copied = i;
                 }
                 None => i += 1,

@@ -78,7 +78,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 if !cx.is_secret(&entry.key, Some(&entry.value)) {
                     continue;
                 }
-                if !seen.insert((entry.key.clone(), entry.value.fingerprint())) {
+                if !seen.insert((entry.key.as_str(), entry.value.expose())) {
                     continue;
                 }
                 checked += 1;
