@@ -18,7 +18,8 @@
 //! - **Errors**: every failure becomes one [`GoogleError`] whose `Display`
 //!   is the one sentence a report shows: the permission a 403 lacks, the
 //!   resource a 404 names, the status of a 429/5xx, a timeout, a refused
-//!   connection, a body that is not JSON or was cut off.
+//!   or reset connection, a failed TLS handshake, a body that is not JSON
+//!   or was cut off.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -310,6 +311,39 @@ fn chain_mentions(err: &(dyn std::error::Error + 'static), needle: &str) -> bool
     false
 }
 
+/// The innermost cause of an error (the one that says what went wrong).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        last = e.to_string();
+        cur = e.source();
+    }
+    last
+}
+
+/// A TLS failure somewhere in the chain: an untrusted or mismatched
+/// certificate, or a peer that does not speak TLS.
+fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "alert",
+    ]
+    .iter()
+    .any(|w| chain_mentions(err, w))
+}
+
+/// A connection reset (RST) or abort somewhere in the chain.
+fn is_reset(err: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        walk_io_kind(err),
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted)
+    ) || chain_mentions(err, "connection reset")
+}
+
 /// Turns a client error into one sentence.
 pub fn classify(
     op: Op,
@@ -347,6 +381,13 @@ pub fn classify(
             Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
             _ if chain_mentions(err, "dns") => "DNS lookup failed".to_string(),
             _ if chain_mentions(err, "refused") => "connection refused".to_string(),
+            _ if is_tls_failure(err) => format!(
+                "the TLS handshake failed ({})",
+                one_line(&root_cause(err)).unwrap_or_default()
+            ),
+            Some(std::io::ErrorKind::ConnectionReset) => {
+                "the connection was reset by the server".to_string()
+            }
             _ => "the connection could not be established".to_string(),
         };
         return GoogleError::Unreachable {
@@ -408,6 +449,12 @@ pub fn classify(
         return GoogleError::BadResponse {
             resource,
             what: "the body is not the JSON Google sends (not JSON, or cut off)".into(),
+        };
+    }
+    if is_reset(err) {
+        return GoogleError::BadResponse {
+            resource,
+            what: "the connection was reset by the server before a whole response arrived".into(),
         };
     }
     if err.is_io() {
@@ -770,6 +817,43 @@ mod tests {
         ];
         for (err, want) in cases {
             let got = classify(Op::AccessVersion, res, "http://x", &err, d);
+            assert_eq!(got.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn resets_and_tls_failures_are_named() {
+        use std::io::{Error as IoError, ErrorKind};
+        let res = "projects/p/secrets/s/versions/latest";
+        let d = Duration::from_secs(1);
+        let cases: Vec<(GaxError, &str)> = vec![
+            (
+                GaxError::io(IoError::from(ErrorKind::ConnectionReset)),
+                "bad response for projects/p/secrets/s/versions/latest: the connection was reset by the server before a whole response arrived",
+            ),
+            (
+                GaxError::io(IoError::other("connection closed before message completed")),
+                "bad response for projects/p/secrets/s/versions/latest: the connection closed before the whole response arrived (truncated body)",
+            ),
+            (
+                GaxError::connect(IoError::from(ErrorKind::ConnectionReset)),
+                "cannot connect to https://x: the connection was reset by the server",
+            ),
+            (
+                GaxError::connect(IoError::other("invalid peer certificate: UnknownIssuer")),
+                "cannot connect to https://x: the TLS handshake failed (invalid peer certificate: UnknownIssuer)",
+            ),
+            (
+                GaxError::connect(IoError::other("received corrupt message of type InvalidContentType")),
+                "cannot connect to https://x: the TLS handshake failed (received corrupt message of type InvalidContentType)",
+            ),
+            (
+                GaxError::connect(IoError::other("network unreachable")),
+                "cannot connect to https://x: the connection could not be established",
+            ),
+        ];
+        for (err, want) in cases {
+            let got = classify(Op::AccessVersion, res, "https://x", &err, d);
             assert_eq!(got.to_string(), want);
         }
     }
