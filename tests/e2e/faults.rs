@@ -803,3 +803,24 @@ fn faults_an_intermittent_storm_over_many_secrets_recovers_deterministically() {
         assert_eq!(stats["requests"][&path], 3, "{path}: {stats}");
     }
 }
+
+/// `docs/reliability.md` shows the matrix the test asserts: every cell's
+/// exit code, finding and cause, and no cell the test does not have.
+#[test]
+fn faults_docs_show_the_matrix_the_test_asserts() {
+    let doc = std::fs::read_to_string(crate::support::root().join("docs/reliability.md")).unwrap();
+    for c in MATRIX {
+        let shown = format!(
+            "exit {} · `{} {}` · \"{}\"",
+            c.exit, c.check, c.status, c.cause
+        );
+        assert!(
+            doc.contains(&shown),
+            "docs/reliability.md lacks {:?} x {}: {shown}",
+            c.fault,
+            c.target.name()
+        );
+    }
+    let cells = doc.matches(" · `").count();
+    assert_eq!(cells, MATRIX.len(), "cells in the doc vs the test");
+}
