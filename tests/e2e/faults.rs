@@ -188,6 +188,7 @@ const MATRIX: &[Cell] = &[
     cell(F::Oversized, T::SecretManager, 0, CM, "PASS", "matches its dataCrc32c"),
     cell(F::Oversized, T::CloudRun, 0, CM, "PASS", "matches its dataCrc32c"),
     cell(F::Oversized, T::HttpProbe, 1, PS, "FAIL", "longer than 64 KiB"),
+    cell(F::Oversized, T::WsProbe, 1, WR, "FAIL", "refused (403)"),
     // Invalid JSON.
     cell(F::InvalidJson, T::SecretManager, 3, SU, "ERROR", "not the JSON Google sends"),
     cell(F::InvalidJson, T::CloudRun, 3, SU, "ERROR", "not the JSON Google sends"),
@@ -196,6 +197,7 @@ const MATRIX: &[Cell] = &[
     cell(F::InvalidUtf8, T::SecretManager, 3, SU, "ERROR", "not the JSON Google sends"),
     cell(F::InvalidUtf8, T::CloudRun, 3, SU, "ERROR", "not the JSON Google sends"),
     cell(F::InvalidUtf8, T::HttpProbe, 1, PS, "FAIL", "the response is not JSON"),
+    cell(F::InvalidUtf8, T::WsProbe, 3, PU, "ERROR", "invalid WebSocket frame after the handshake"),
     // TLS: https to a plain-HTTP port; a self-signed certificate.
     cell(F::TlsToPlain, T::SecretManager, 3, SU, "ERROR", "the TLS handshake failed"),
     cell(F::TlsToPlain, T::CloudRun, 3, SU, "ERROR", "the TLS handshake failed"),
@@ -295,6 +297,11 @@ enum Raw {
     Silent,
     /// TLS with the throwaway certificate of `tests/fixtures/probe-tls`.
     BadCert,
+    /// Refuses the upgrade with 403 and a 100 MB body, streamed.
+    HugeRefusal,
+    /// Completes the WebSocket handshake, then closes with 1008 and a
+    /// reason that is not UTF-8.
+    CloseNotUtf8,
 }
 
 /// A raw server on a free port; returns `127.0.0.1:PORT`.
@@ -344,6 +351,40 @@ async fn raw_conn(
         }
         Raw::Silent => held.lock().unwrap().push(s),
         Raw::BadCert => {}
+        Raw::HugeRefusal => {
+            let total: u64 = 100 * 1024 * 1024;
+            let head = format!(
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: {total}\r\n\r\n"
+            );
+            if s.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut sent = 0;
+            while sent < total && s.write_all(&chunk).await.is_ok() {
+                sent += chunk.len() as u64;
+            }
+        }
+        Raw::CloseNotUtf8 => {
+            let request = String::from_utf8_lossy(&buf);
+            let Some(key) = request.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("sec-websocket-key")
+                    .then(|| value.trim().to_string())
+            }) else {
+                return;
+            };
+            let accept =
+                tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+            let head = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n"
+            );
+            // FIN + close, 4 bytes: 1008, then 0xFF 0xFE as the "reason".
+            let frame = [0x88, 0x04, 0x03, 0xF0, 0xFF, 0xFE];
+            let _ = s.write_all(head.as_bytes()).await;
+            let _ = s.write_all(&frame).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await;
+        }
     }
 }
 
@@ -537,6 +578,8 @@ fn run_cell(c: &Cell) -> Observed {
         (F::TlsUntrusted, _) => Some(Raw::BadCert),
         (F::NeverAnswers, T::WsProbe) => Some(Raw::Silent),
         (F::Truncated, T::WsProbe) => Some(Raw::HalfHead),
+        (F::Oversized, T::WsProbe) => Some(Raw::HugeRefusal),
+        (F::InvalidUtf8, T::WsProbe) => Some(Raw::CloseNotUtf8),
         _ => None,
     };
     let raw = raw_mode.map(raw_server);
@@ -623,6 +666,18 @@ fn judge(c: &Cell, o: &Observed) -> Vec<String> {
         }
     } else {
         wrong.push("stdout is not a JSON report".into());
+    }
+    // A message names the cause in a sentence: it never holds a body whole.
+    if let Some(long) = o
+        .report
+        .as_ref()
+        .and_then(|r| r["findings"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["message"].as_str())
+        .find(|m| m.len() > 1000)
+    {
+        wrong.push(format!("a message of {} bytes", long.len()));
     }
     if text.contains("panicked") {
         wrong.push("a panic".into());
