@@ -67,6 +67,8 @@ impl Target {
 enum Fault {
     /// No fault: the control row.
     None,
+    /// Every answer 300 ms late: slow, but inside the deadline.
+    SlowInTime,
     /// Every answer 3 s late.
     Latency,
     /// The request is read, nothing is ever answered.
@@ -142,6 +144,11 @@ const MATRIX: &[Cell] = &[
     cell(F::None, T::CloudRun, 0, CM, "PASS", "matches its dataCrc32c"),
     cell(F::None, T::HttpProbe, 0, PS, "PASS", "answered 200"),
     cell(F::None, T::WsProbe, 0, WR, "PASS", "WebSocket opened"),
+    // Slow but in time: 300 ms against a 1 s deadline is read, no false ERROR.
+    cell(F::SlowInTime, T::SecretManager, 0, CM, "PASS", "matches its dataCrc32c"),
+    cell(F::SlowInTime, T::CloudRun, 0, CM, "PASS", "matches its dataCrc32c"),
+    cell(F::SlowInTime, T::HttpProbe, 0, PS, "PASS", "answered 200"),
+    cell(F::SlowInTime, T::WsProbe, 0, WR, "PASS", "WebSocket opened"),
     // Latency spike: 3 s against a 1 s deadline.
     cell(F::Latency, T::SecretManager, 3, SU, "ERROR", "within 1s"),
     cell(F::Latency, T::CloudRun, 3, SU, "ERROR", "within 1s"),
@@ -410,6 +417,7 @@ fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
 /// The `error`/`latency_ms`/... lines a Google fault puts in a seed table.
 fn google_fault_lines(fault: Fault) -> &'static str {
     match fault {
+        F::SlowInTime => "latency_ms = 300",
         F::Latency => "latency_ms = 3000",
         F::NeverAnswers => "error = \"hang\"",
         F::TooManyRequests => "error = 429\nretry_after = 30",
@@ -453,6 +461,7 @@ containers = [{{ name = "app", env = {{ AUTH_SERVICE_URL = "http://auth.internal
 
 fn auth_fault_lines(fault: Fault) -> &'static str {
     match fault {
+        F::SlowInTime => "latency_ms = 300",
         F::Latency => "latency_ms = 3000",
         F::NeverAnswers => "fault = \"hang\"",
         F::TooManyRequests => "status = 429\nretry_after = 30",
@@ -469,6 +478,7 @@ fn auth_fault_lines(fault: Fault) -> &'static str {
 
 fn ws_fault_lines(fault: Fault) -> &'static str {
     match fault {
+        F::SlowInTime => "latency_ms = 300",
         F::Latency => "latency_ms = 3000",
         F::TooManyRequests => "status = 429\nretry_after = 30",
         F::Storm500 => "status = 500",
