@@ -89,7 +89,12 @@ fn judge(
             }
         }
         if hint.is_none() {
-            hint = status_hint(status, &p.expect.status);
+            let retry_after = resp
+                .headers
+                .iter()
+                .find(|(n, _)| n == "retry-after")
+                .map(|(_, v)| v.as_str());
+            hint = status_hint(status, &p.expect.status, retry_after);
         }
         return base(Status::Fail, message)
             .keys(keys)
@@ -185,7 +190,7 @@ fn key_hint(cx: &Context<'_>, source: &str, key: &str) -> (String, Vec<String>) 
     (hint, differ.into_iter().map(|(n, _)| n).collect())
 }
 
-fn status_hint(status: u16, expected: &[u16]) -> Option<String> {
+fn status_hint(status: u16, expected: &[u16], retry_after: Option<&str>) -> Option<String> {
     let wanted = if expected.is_empty() {
         "a 2xx".to_string()
     } else {
@@ -202,6 +207,13 @@ fn status_hint(status: u16, expected: &[u16]) -> Option<String> {
         404 => "404: the path does not exist on this service: check the URL, and that the endpoint is enabled in this environment".to_string(),
         401 | 403 => format!("{status}: the service refused the credentials the probe sent"),
         300..=399 => format!("{status}: a redirect (not followed): the URL probably lacks a path, a trailing slash or https"),
+        429 => format!(
+            "429: the service is rate-limiting the probe{}, not refusing it: run again later",
+            retry_after
+                .filter(|v| !v.is_empty() && v.len() <= 64)
+                .map(|v| format!(" (Retry-After: {v})"))
+                .unwrap_or_default()
+        ),
         500 => "500: the service failed while handling the request: its logs name the cause".to_string(),
         _ => return Some(format!("expected {wanted}")),
     };
@@ -435,6 +447,22 @@ expect = "rejected"
                 f.location.as_deref(),
                 Some("probe bypass (POST https://auth.example/auth/e2e/test-auth)")
             );
+        }
+    }
+
+    #[test]
+    fn a_429_hint_names_the_wait_the_server_asked_for() {
+        for (retry_after, needle) in [
+            (
+                Some("30"),
+                "rate-limiting the probe (Retry-After: 30), not refusing it",
+            ),
+            (None, "rate-limiting the probe, not refusing it"),
+            (Some(""), "rate-limiting the probe, not refusing it"),
+        ] {
+            let hint = status_hint(429, &[200], retry_after).unwrap();
+            assert!(hint.contains(needle), "{retry_after:?}: {hint}");
+            assert!(hint.ends_with("(expected 200)"), "{hint}");
         }
     }
 

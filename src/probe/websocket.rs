@@ -378,11 +378,12 @@ async fn connect(
                     message,
                 }
             }
-            Ok(None) | Ok(Some(Err(_))) => {
+            Ok(None) => {
                 break WsOutcome::Dropped {
                     after: opened.elapsed(),
                 }
             }
+            Ok(Some(Err(e))) => break after_handshake_error(e, opened.elapsed()),
             Ok(Some(Ok(Message::Close(frame)))) => {
                 let (code, reason) = frame.map_or((1005, String::new()), |f| {
                     (u16::from(f.code), f.reason.as_str().to_string())
@@ -466,6 +467,21 @@ fn classify(e: tungstenite::Error, tls: bool) -> WsOutcome {
     }
 }
 
+/// An error while reading after the handshake: a connection that went
+/// away is a drop; a frame that breaks the protocol (a close reason that is
+/// not UTF-8, a bad opcode) says nothing about whether the socket would
+/// have stayed open, so the probe could not check.
+fn after_handshake_error(e: tungstenite::Error, after: Duration) -> WsOutcome {
+    match e {
+        tungstenite::Error::Utf8(_)
+        | tungstenite::Error::Protocol(_)
+        | tungstenite::Error::Capacity(_) => WsOutcome::Failed(NetError::Protocol(format!(
+            "the server sent an invalid WebSocket frame after the handshake: {e}"
+        ))),
+        _ => WsOutcome::Dropped { after },
+    }
+}
+
 fn scrub_outcome(o: WsOutcome, scrub: &Redactor) -> WsOutcome {
     match o {
         WsOutcome::Refused { status, body } => WsOutcome::Refused {
@@ -522,6 +538,32 @@ mod tests {
             ),
             WsOutcome::NoSubprotocolEcho
         );
+    }
+
+    #[test]
+    fn errors_after_the_handshake() {
+        let after = Duration::from_millis(3);
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        for (e, want) in [
+            (tungstenite::Error::Io(io), None),
+            (tungstenite::Error::ConnectionClosed, None),
+            (
+                tungstenite::Error::Utf8("bad close reason".into()),
+                Some("invalid WebSocket frame after the handshake"),
+            ),
+            (
+                tungstenite::Error::Protocol(ProtocolError::InvalidOpcode(13)),
+                Some("invalid WebSocket frame after the handshake"),
+            ),
+        ] {
+            match (after_handshake_error(e, after), want) {
+                (WsOutcome::Dropped { after: a }, None) => assert_eq!(a, after),
+                (WsOutcome::Failed(NetError::Protocol(why)), Some(needle)) => {
+                    assert!(why.contains(needle), "{why}")
+                }
+                (got, want) => panic!("{got:?} for {want:?}"),
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,16 @@
 //! `status` forces every answer (503: a service that is down), and
 //! `access_token` replaces the minted token with a fixed string (a token
 //! that is not a JWT, for tests).
+//!
+//! Faults for the fault-injection tests (all optional, all on every route):
+//! `latency_ms` delays every answer; `retry_after = N` adds `Retry-After: N`
+//! to a forced `status`; `fail_first = N` applies `status` / `fault` to
+//! the first N requests only (an intermittent storm a retry rides out);
+//! `fault` answers 200 with a broken body: `invalid-json` (HTML),
+//! `invalid-utf8` (JSON whose token string holds a byte that is not
+//! UTF-8), `truncated` (a Content-Length the body never reaches),
+//! `oversized` ([`OVERSIZED_BYTES`] of JSON-looking bytes, streamed), or
+//! `hang` (the request is read and never answered).
 
 use std::sync::Arc;
 
@@ -35,6 +45,41 @@ pub struct AuthSeed {
     pub token_ttl: Option<String>,
     /// A fixed `access_token` returned instead of a signed one.
     pub access_token: Option<String>,
+    /// Delay every answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// `Retry-After` seconds sent with a forced `status`.
+    pub retry_after: Option<u64>,
+    /// `status` and `fault` answer only the first N requests.
+    pub fail_first: Option<u32>,
+    /// A broken body instead of the answer.
+    pub fault: Option<super::google::BodyFault>,
+}
+
+/// Size of an `oversized` answer (100 MB).
+pub const OVERSIZED_BYTES: u64 = 100 * 1024 * 1024;
+
+struct AuthState {
+    seed: AuthSeed,
+    faulted: std::sync::atomic::AtomicU32,
+}
+
+impl AuthState {
+    /// Waits `latency_ms`; true when this request gets the seeded faults.
+    async fn enter(&self) -> bool {
+        tokio::time::sleep(std::time::Duration::from_millis(self.seed.latency_ms)).await;
+        match self.seed.fail_first {
+            None => true,
+            Some(n) => self
+                .faulted
+                .fetch_update(
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                    |k| (k < n).then_some(k + 1),
+                )
+                .is_ok(),
+        }
+    }
 }
 
 /// Default `iss` of issued tokens.
@@ -58,22 +103,92 @@ pub fn router(seed: AuthSeed) -> Router {
     Router::new()
         .route(BYPASS_PATH, post(bypass))
         .route("/health", get(health))
-        .with_state(Arc::new(seed))
+        .with_state(Arc::new(AuthState {
+            seed,
+            faulted: Default::default(),
+        }))
 }
 
-fn forced(seed: &AuthSeed) -> Option<Response> {
+/// The forced status or broken body, when this request gets one.
+async fn forced(st: &AuthState) -> Option<Response> {
+    if !st.enter().await {
+        return None;
+    }
+    let seed = &st.seed;
+    if let Some(fault) = seed.fault {
+        return Some(broken_body(fault).await);
+    }
     let status = StatusCode::from_u16(seed.status?).ok()?;
-    Some(
-        (
-            status,
-            Json(json!({"detail": format!("sandbox: forced status {}", status.as_u16())})),
+    let mut r = (
+        status,
+        Json(json!({"detail": format!("sandbox: forced status {}", status.as_u16())})),
+    )
+        .into_response();
+    if let Some(secs) = seed.retry_after {
+        r.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(secs),
+        );
+    }
+    Some(r)
+}
+
+async fn broken_body(fault: super::google::BodyFault) -> Response {
+    use super::google::BodyFault;
+    use axum::body::{Body, Bytes};
+    use axum::http::header;
+    let json_ct = (header::CONTENT_TYPE, "application/json");
+    match fault {
+        BodyFault::Hang => std::future::pending().await,
+        BodyFault::InvalidJson => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body>Bad Gateway</body></html>",
         )
             .into_response(),
-    )
+        BodyFault::InvalidUtf8 => {
+            let mut body = br#"{"access_token":""#.to_vec();
+            body.extend_from_slice(&[0xff, 0xfe, b'x']);
+            body.extend_from_slice(br#"","token_type":"Bearer"}"#);
+            (StatusCode::OK, [json_ct], body).into_response()
+        }
+        BodyFault::Truncated => {
+            let full = br#"{"access_token":"eyJhbGciOiJIUzI1NiJ9.cut","token_type":"Bearer"}"#;
+            let stream = futures::stream::iter(vec![
+                Ok::<Bytes, std::io::Error>(Bytes::from_static(&full[..full.len() / 2])),
+                Err(std::io::Error::other("sandbox: truncated on purpose")),
+            ]);
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, full.len())
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        BodyFault::Oversized => {
+            const CHUNK: usize = 64 * 1024;
+            let chunk = Bytes::from(vec![b' '; CHUNK]);
+            let n = OVERSIZED_BYTES as usize / CHUNK;
+            let head = Bytes::from_static(br#"{"padding":""#);
+            let stream = futures::stream::iter(
+                std::iter::once(head.clone())
+                    .chain(std::iter::repeat_n(chunk, n - 1))
+                    .map(Ok::<Bytes, std::io::Error>),
+            );
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
 }
 
-async fn health(State(seed): State<Arc<AuthSeed>>) -> Response {
-    forced(&seed).unwrap_or_else(|| Json(json!({"status": "healthy"})).into_response())
+async fn health(State(st): State<Arc<AuthState>>) -> Response {
+    match forced(&st).await {
+        Some(r) => r,
+        None => Json(json!({"status": "healthy"})).into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -81,10 +196,11 @@ struct BypassBody {
     email: Option<String>,
 }
 
-async fn bypass(State(seed): State<Arc<AuthSeed>>, headers: HeaderMap, body: String) -> Response {
-    if let Some(r) = forced(&seed) {
+async fn bypass(State(st): State<Arc<AuthState>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(r) = forced(&st).await {
         return r;
     }
+    let seed = &st.seed;
     let Some(expected) = &seed.bypass_key else {
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response();
     };
@@ -100,7 +216,7 @@ async fn bypass(State(seed): State<Arc<AuthSeed>>, headers: HeaderMap, body: Str
     let email = req.email.unwrap_or_else(|| "e2e-user@example.com".into());
     let token = match (&seed.access_token, &seed.jwt_secret) {
         (Some(fixed), _) => fixed.clone(),
-        (None, Some(secret)) => match issue(&seed, secret, &email) {
+        (None, Some(secret)) => match issue(seed, secret, &email) {
             Ok(t) => t,
             Err(e) => {
                 return (

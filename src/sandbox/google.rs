@@ -12,8 +12,11 @@
 //! project = "netra-staging"
 //! id = "jwt-secret-staging"
 //! latency_ms = 0            # optional: delay every answer about this secret
-//! error = 403               # optional: 403, 404, 429, 500, 503, "invalid-json", "truncated"
+//! error = 403               # optional: 403, 404, 429, 500, 503, "invalid-json", "truncated",
+//!                           #   "invalid-utf8", "oversized", "hang" (see Faults below)
 //! list_error = 403          # optional: the same, for `versions.list` only
+//! fail_first = 2            # optional: `error` only for the first 2 requests, then the data
+//! retry_after = 30          # optional: a `Retry-After: 30` header on a faulted status answer
 //! versions = [              # version 1, 2, ... in order
 //!   { value = "old", create_time = "2026-01-01T00:00:00Z" },
 //!   { value = "new", create_time = "2026-02-01T00:00:00Z", state = "ENABLED" },
@@ -26,6 +29,8 @@
 //! name = "netra-backend-staging"
 //! latency_ms = 0            # optional
 //! error = 503               # optional, as for secrets
+//! fail_first = 1            # optional, as for secrets
+//! retry_after = 5           # optional, as for secrets
 //! traffic = [{ revision = "netra-backend-staging-00042", percent = 100 }]
 //!                           # default: 100% to the last revision listed
 //! latest_ready = "netra-backend-staging-00042"   # default: the last revision listed
@@ -53,6 +58,17 @@
 //!   unknown secret, version, service or revision: 404; a disabled or
 //!   destroyed version: 400 `FAILED_PRECONDITION`. Errors have Google's
 //!   shape: `{"error":{"code":403,"message":..,"status":"PERMISSION_DENIED"}}`.
+//! - Faults (`error`): a status answers with Google's error body (plus
+//!   `Retry-After` when `retry_after` is set); `invalid-json` answers 200
+//!   with an HTML page; `truncated` promises a Content-Length and closes
+//!   half way; `invalid-utf8` answers 200 `application/json` whose string
+//!   holds a byte that is not UTF-8; `oversized` answers the right JSON
+//!   padded with an extra field to [`OVERSIZED_BYTES`]; `hang` reads the
+//!   request and never answers. With `fail_first = N` the fault answers
+//!   only the first N requests about that secret or service (counted
+//!   together), then the data is served: an intermittent storm that
+//!   bounded retries ride out. A connection reset needs no seed: the
+//!   fault-injection tests use a raw socket for it.
 //! - `GET /_sandbox/stats`: requests per path and the peak number in flight,
 //!   for tests that check retries and the concurrency bound.
 
@@ -100,7 +116,16 @@ pub enum BodyFault {
     /// 200 with a Content-Length the body never reaches: the connection
     /// closes half way.
     Truncated,
+    /// 200 `application/json` with a byte that is not UTF-8 in a string.
+    InvalidUtf8,
+    /// 200 with the right JSON padded to [`OVERSIZED_BYTES`].
+    Oversized,
+    /// The request is read and never answered.
+    Hang,
 }
+
+/// Size of an `oversized` answer.
+pub const OVERSIZED_BYTES: usize = 4 * 1024 * 1024;
 
 /// One secret.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +146,19 @@ pub struct SecretSeed {
     /// Delay every answer about this secret.
     #[serde(default)]
     pub latency_ms: u64,
+    /// `error` answers only the first N requests, then the data.
+    pub fail_first: Option<u32>,
+    /// `Retry-After` seconds sent with a faulted status.
+    pub retry_after: Option<u64>,
+}
+
+impl SecretSeed {
+    fn fault_spec(&self, error: Option<Fault>) -> FaultSpec {
+        FaultSpec {
+            error,
+            fail_first: self.fail_first,
+        }
+    }
 }
 
 /// One secret version.
@@ -162,6 +200,10 @@ pub struct ServiceSeed {
     /// Delay every answer about this service.
     #[serde(default)]
     pub latency_ms: u64,
+    /// `error` answers only the first N requests, then the data.
+    pub fail_first: Option<u32>,
+    /// `Retry-After` seconds sent with a faulted status.
+    pub retry_after: Option<u64>,
 }
 
 /// A traffic target.
@@ -214,6 +256,53 @@ struct Stats {
 struct AppState {
     seed: GoogleSeed,
     stats: Stats,
+    /// Faulted answers given per secret or service, for `fail_first`.
+    faulted: Mutex<BTreeMap<String, u32>>,
+}
+
+/// How one secret or service misbehaves.
+#[derive(Clone, Copy)]
+struct FaultSpec {
+    error: Option<Fault>,
+    fail_first: Option<u32>,
+}
+
+impl AppState {
+    /// The fault this request gets: `spec.error`, unless `fail_first`
+    /// answers have been given already for `key`.
+    fn fault_for(&self, key: &str, spec: FaultSpec) -> Option<Fault> {
+        let fault = spec.error?;
+        let Some(limit) = spec.fail_first else {
+            return Some(fault);
+        };
+        let mut m = self.faulted.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(key.to_string()).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(fault)
+    }
+}
+
+/// Answers with the fault, if any: the sync part of [`faulted`] plus the
+/// `hang` and `Retry-After` behaviours.
+async fn apply_fault(
+    fault: Option<Fault>,
+    retry_after: Option<u64>,
+    resource: &str,
+    permission: &str,
+    ok: &Value,
+) -> Option<Response> {
+    if fault == Some(Fault::Body(BodyFault::Hang)) {
+        std::future::pending::<()>().await;
+    }
+    let mut r = faulted(fault, resource, permission, ok)?;
+    if let (Some(Fault::Status(_)), Some(secs)) = (fault, retry_after) {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    }
+    Some(r)
 }
 
 /// Serves this part of the sandbox on `listener` until aborted.
@@ -221,6 +310,7 @@ pub fn serve(listener: tokio::net::TcpListener, seed: GoogleSeed) -> tokio::task
     let state = Arc::new(AppState {
         seed,
         stats: Stats::default(),
+        faulted: Mutex::new(BTreeMap::new()),
     });
     let app = Router::new().fallback(handle).with_state(state);
     tokio::spawn(async move {
@@ -269,16 +359,14 @@ async fn handle(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Re
                 Some(v) => (v, true),
                 None => (*v, false),
             };
-            secret_version(&st.seed, p, s, v, access, ints).await
+            secret_version(&st, p, s, v, access, ints).await
         }
-        ["v1", "projects", p, "secrets", s, "versions"] => {
-            list_versions(&st.seed, p, s, ints).await
-        }
+        ["v1", "projects", p, "secrets", s, "versions"] => list_versions(&st, p, s, ints).await,
         ["v2", "projects", p, "locations", l, "services", s] => {
-            service(&st.seed, p, l, s, None, ints).await
+            service(&st, p, l, s, None, ints).await
         }
         ["v2", "projects", p, "locations", l, "services", s, "revisions", r] => {
-            service(&st.seed, p, l, s, Some(r), ints).await
+            service(&st, p, l, s, Some(r), ints).await
         }
         _ => error(
             StatusCode::NOT_FOUND,
@@ -353,6 +441,38 @@ fn faulted(fault: Option<Fault>, resource: &str, permission: &str, ok: &Value) -
                 .body(Body::from_stream(stream))
                 .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "sandbox"))
         }
+        Fault::Body(BodyFault::InvalidUtf8) => {
+            // `{"name":"<0xFF>..."}`: JSON in shape, not in encoding.
+            let mut body = b"{\"name\":\"".to_vec();
+            body.extend_from_slice(&[0xff, 0xfe, b'x']);
+            body.extend_from_slice(b"\"}");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+                body,
+            )
+                .into_response()
+        }
+        Fault::Body(BodyFault::Oversized) => {
+            // The answer with one more (unknown) field, spliced in as bytes.
+            let mut body = serde_json::to_vec(ok).unwrap_or_default();
+            if body.last() == Some(&b'}') {
+                body.pop();
+                if body.len() > 1 {
+                    body.push(b',');
+                }
+                body.extend_from_slice(br#""sandboxPadding":""#);
+                body.resize(body.len() + OVERSIZED_BYTES, b'x');
+                body.extend_from_slice(b"\"}");
+            }
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+                body,
+            )
+                .into_response()
+        }
+        Fault::Body(BodyFault::Hang) => error(StatusCode::INTERNAL_SERVER_ERROR, "sandbox: hang"),
     })
 }
 
@@ -409,13 +529,14 @@ fn payload_bytes(v: &VersionSeed) -> Vec<u8> {
 }
 
 async fn secret_version(
-    seed: &GoogleSeed,
+    st: &AppState,
     p: &str,
     s: &str,
     v: &str,
     access: bool,
     ints: bool,
 ) -> Response {
+    let seed = &st.seed;
     let Some(secret) = seed.secrets.iter().find(|x| x.project == p && x.id == s) else {
         if !known_project(seed, p) {
             return unknown_project(p);
@@ -426,6 +547,7 @@ async fn secret_version(
         );
     };
     tokio::time::sleep(Duration::from_millis(secret.latency_ms)).await;
+    let fault = st.fault_for(&format!("secret {p}/{s}"), secret.fault_spec(secret.error));
     let number = if v == "latest" {
         secret
             .versions
@@ -445,7 +567,9 @@ async fn secret_version(
     let resource = format!("projects/{p}/secrets/{s}/versions/{v}");
     let Some(number) = number else {
         // A fault applies to every request, also for versions that do not exist.
-        if let Some(r) = faulted(secret.error, &resource, permission, &json!({})) {
+        if let Some(r) =
+            apply_fault(fault, secret.retry_after, &resource, permission, &json!({})).await
+        {
             return r;
         }
         return error(
@@ -470,7 +594,7 @@ async fn secret_version(
     } else {
         version_json(&name, version, ints)
     };
-    if let Some(r) = faulted(secret.error, &resource, permission, &body) {
+    if let Some(r) = apply_fault(fault, secret.retry_after, &resource, permission, &body).await {
         return r;
     }
     let state = state_of(version).0;
@@ -483,7 +607,8 @@ async fn secret_version(
     json_response(StatusCode::OK, &body)
 }
 
-async fn list_versions(seed: &GoogleSeed, p: &str, s: &str, ints: bool) -> Response {
+async fn list_versions(st: &AppState, p: &str, s: &str, ints: bool) -> Response {
+    let seed = &st.seed;
     let Some(secret) = seed.secrets.iter().find(|x| x.project == p && x.id == s) else {
         if !known_project(seed, p) {
             return unknown_project(p);
@@ -509,12 +634,19 @@ async fn list_versions(seed: &GoogleSeed, p: &str, s: &str, ints: bool) -> Respo
         .collect();
     let body = json!({ "versions": versions, "totalSize": secret.versions.len() });
     let resource = format!("projects/{p}/secrets/{s}");
-    if let Some(r) = faulted(
-        secret.error.or(secret.list_error),
+    let fault = st.fault_for(
+        &format!("secret {p}/{s}"),
+        secret.fault_spec(secret.error.or(secret.list_error)),
+    );
+    if let Some(r) = apply_fault(
+        fault,
+        secret.retry_after,
         &resource,
         "secretmanager.versions.list",
         &body,
-    ) {
+    )
+    .await
+    {
         return r;
     }
     json_response(StatusCode::OK, &body)
@@ -555,13 +687,14 @@ fn containers_json(containers: &[ContainerSeed]) -> Value {
 }
 
 async fn service(
-    seed: &GoogleSeed,
+    st: &AppState,
     p: &str,
     l: &str,
     s: &str,
     revision: Option<&str>,
     ints: bool,
 ) -> Response {
+    let seed = &st.seed;
     let Some(svc) = seed
         .services
         .iter()
@@ -681,7 +814,14 @@ async fn service(
             )
         }
     };
-    if let Some(r) = faulted(svc.error, &resource, permission, &body) {
+    let fault = st.fault_for(
+        &format!("service {p}/{l}/{s}"),
+        FaultSpec {
+            error: svc.error,
+            fail_first: svc.fail_first,
+        },
+    );
+    if let Some(r) = apply_fault(fault, svc.retry_after, &resource, permission, &body).await {
         return r;
     }
     json_response(StatusCode::OK, &body)
@@ -727,6 +867,66 @@ mod tests {
             seed.services[0].revisions[0].containers[0].secret_env["K"],
             "a:2"
         );
+    }
+
+    #[test]
+    fn new_faults_parse_and_fail_first_counts_per_resource() {
+        let seed: GoogleSeed = toml::from_str(
+            r#"
+            [[secret]]
+            project = "p"
+            id = "a"
+            error = 503
+            fail_first = 2
+            retry_after = 30
+            [[secret]]
+            project = "p"
+            id = "b"
+            error = "hang"
+            "#,
+        )
+        .unwrap();
+        for (text, want) in [
+            ("invalid-utf8", BodyFault::InvalidUtf8),
+            ("oversized", BodyFault::Oversized),
+            ("hang", BodyFault::Hang),
+        ] {
+            let f: Fault = serde_json::from_value(json!(text)).unwrap();
+            assert_eq!(f, Fault::Body(want), "{text}");
+        }
+        assert_eq!(seed.secrets[0].retry_after, Some(30));
+        let st = AppState {
+            seed: seed.clone(),
+            stats: Stats::default(),
+            faulted: Mutex::new(BTreeMap::new()),
+        };
+        let a = seed.secrets[0].fault_spec(seed.secrets[0].error);
+        let b = seed.secrets[1].fault_spec(seed.secrets[1].error);
+        let got: Vec<Option<Fault>> = (0..4).map(|_| st.fault_for("a", a)).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(Fault::Status(503)),
+                Some(Fault::Status(503)),
+                None,
+                None
+            ]
+        );
+        // No fail_first: every request.
+        assert!((0..3).all(|_| st.fault_for("b", b).is_some()));
+    }
+
+    #[tokio::test]
+    async fn oversized_answers_keep_their_fields() {
+        let ok = json!({"name": "n", "payload": {"data": "eA=="}});
+        let r = faulted(Some(Fault::Body(BodyFault::Oversized)), "r", "p", &ok).unwrap();
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert!(body.len() > OVERSIZED_BYTES);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["payload"]["data"], "eA==");
+        assert_eq!(v["sandboxPadding"].as_str().unwrap().len(), OVERSIZED_BYTES);
     }
 
     #[test]

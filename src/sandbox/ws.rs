@@ -19,6 +19,11 @@
 //! | `/ws/insecure` | `insecure-e2e-header`: `X-E2E-Test: true` gets in without a token |
 //!
 //! Any other path answers 404.
+//!
+//! For the fault-injection tests: `latency_ms` delays the answer to every
+//! upgrade request, and `status` (with `retry_after`, seconds) refuses
+//! every handshake with that status (429, 500, 503: a backend that is
+//! overloaded or down).
 
 use std::sync::Arc;
 
@@ -42,6 +47,13 @@ pub struct WsSeed {
     /// What `/ws` does.
     #[serde(default)]
     pub behaviour: Behaviour,
+    /// Delay the answer to every upgrade request.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Refuse every handshake with this status.
+    pub status: Option<u16>,
+    /// `Retry-After` seconds sent with `status`.
+    pub retry_after: Option<u64>,
 }
 
 /// How the backend treats a handshake.
@@ -105,6 +117,9 @@ enum After {
 // tungstenite's handshake callback type fixes the size of the error.
 #[allow(clippy::result_large_err)]
 async fn handle(stream: tokio::net::TcpStream, seed: &WsSeed) -> Result<(), tungstenite::Error> {
+    if seed.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(seed.latency_ms)).await;
+    }
     let mut after = After::Serve;
     let callback = |req: &Request, resp: Response| decide(req, resp, seed, &mut after);
     let mut ws = tokio_tungstenite::accept_hdr_async(stream, callback).await?;
@@ -149,6 +164,14 @@ fn decide(
     seed: &WsSeed,
     after: &mut After,
 ) -> Result<Response, ErrorResponse> {
+    if let Some(code) = seed.status.and_then(|c| StatusCode::from_u16(c).ok()) {
+        let mut r = refuse(code, &format!("sandbox: forced status {}", code.as_u16()));
+        if let Some(secs) = seed.retry_after {
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from(secs));
+        }
+        return Err(r);
+    }
     let Some(behaviour) = Behaviour::for_path(req.uri().path(), seed.behaviour) else {
         return Err(refuse(StatusCode::NOT_FOUND, "Not Found"));
     };

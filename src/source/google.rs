@@ -14,11 +14,15 @@
 //! - **Retries**: Google's default policy retries a 503 for a minute. Here:
 //!   at most [`MAX_ATTEMPTS`] attempts, only for transient errors (503,
 //!   429, I/O), with a short exponential backoff, and the whole operation,
-//!   retries included, bounded by `--timeout` ([`bounded`]).
+//!   retries included, bounded by `--timeout` ([`bounded`]). Retries are
+//!   not delayed at random (Google's adaptive throttler does that once
+//!   most requests failed); a deterministic circuit breaker stops them
+//!   only in a storm of failing secrets.
 //! - **Errors**: every failure becomes one [`GoogleError`] whose `Display`
 //!   is the one sentence a report shows: the permission a 403 lacks, the
 //!   resource a 404 names, the status of a 429/5xx, a timeout, a refused
-//!   connection, a body that is not JSON or was cut off.
+//!   or reset connection, a failed TLS handshake, a body that is not JSON
+//!   or was cut off.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -179,7 +183,7 @@ pub enum GoogleError {
         detail: Option<String>,
     },
     /// 429, 5xx and other statuses.
-    #[error("Google answered {status} for {resource}{}{}", detail_suffix(.detail), retried(*.attempts))]
+    #[error("Google answered {status} for {resource}{}{}{}", detail_suffix(.detail), retried(*.attempts), wait_suffix(.retry_after))]
     Status {
         /// `503 UNAVAILABLE`.
         status: String,
@@ -189,6 +193,8 @@ pub enum GoogleError {
         detail: Option<String>,
         /// Attempts made.
         attempts: u32,
+        /// What the answer's `Retry-After` header asked for (`30s`).
+        retry_after: Option<String>,
     },
     /// The deadline passed.
     #[error("no answer for {resource} within {}", humantime::format_duration(*.after))]
@@ -233,6 +239,31 @@ fn detail_suffix(detail: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+fn wait_suffix(retry_after: &Option<String>) -> String {
+    retry_after
+        .as_deref()
+        .map(|w| format!("; it asked to retry after {w}"))
+        .unwrap_or_default()
+}
+
+/// `Retry-After` of an answer, shown as a duration (`30s`); an HTTP date
+/// is shown as it came. None when absent or not printable.
+fn retry_after_of(err: &GaxError) -> Option<String> {
+    let v = err
+        .http_headers()?
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim();
+    if v.is_empty() || v.len() > 64 {
+        return None;
+    }
+    Some(match v.parse::<u64>() {
+        Ok(secs) => humantime::format_duration(Duration::from_secs(secs)).to_string(),
+        Err(_) => v.to_string(),
+    })
+}
+
 fn retried(attempts: u32) -> String {
     if attempts > 1 {
         format!(" after {attempts} attempts")
@@ -255,6 +286,12 @@ impl GoogleError {
             GoogleError::Timeout { .. } => {
                 Some("raise --timeout, or check the network path to Google".into())
             }
+            GoogleError::Status {
+                retry_after: Some(wait),
+                ..
+            } => Some(format!(
+                "Google asked to wait {wait} (Retry-After) before retrying; driftgate retries only within --timeout: run again later"
+            )),
             GoogleError::Unreachable { .. } => Some(format!(
                 "check the endpoint (`endpoint =` in the source, {} / {}) and the network",
                 SECRET_MANAGER_ENV, CLOUD_RUN_ENV
@@ -310,6 +347,39 @@ fn chain_mentions(err: &(dyn std::error::Error + 'static), needle: &str) -> bool
     false
 }
 
+/// The innermost cause of an error (the one that says what went wrong).
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut last = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        last = e.to_string();
+        cur = e.source();
+    }
+    last
+}
+
+/// A TLS failure somewhere in the chain: an untrusted or mismatched
+/// certificate, or a peer that does not speak TLS.
+fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
+    [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "alert",
+    ]
+    .iter()
+    .any(|w| chain_mentions(err, w))
+}
+
+/// A connection reset (RST) or abort somewhere in the chain.
+fn is_reset(err: &(dyn std::error::Error + 'static)) -> bool {
+    matches!(
+        walk_io_kind(err),
+        Some(std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted)
+    ) || chain_mentions(err, "connection reset")
+}
+
 /// Turns a client error into one sentence.
 pub fn classify(
     op: Op,
@@ -347,6 +417,13 @@ pub fn classify(
             Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
             _ if chain_mentions(err, "dns") => "DNS lookup failed".to_string(),
             _ if chain_mentions(err, "refused") => "connection refused".to_string(),
+            _ if is_tls_failure(err) => format!(
+                "the TLS handshake failed ({})",
+                one_line(&root_cause(err)).unwrap_or_default()
+            ),
+            Some(std::io::ErrorKind::ConnectionReset) => {
+                "the connection was reset by the server".to_string()
+            }
             _ => "the connection could not be established".to_string(),
         };
         return GoogleError::Unreachable {
@@ -382,6 +459,7 @@ pub fn classify(
                 resource,
                 detail,
                 attempts: 1,
+                retry_after: retry_after_of(err),
             },
         };
     }
@@ -401,6 +479,7 @@ pub fn classify(
                 resource,
                 detail: None,
                 attempts: 1,
+                retry_after: retry_after_of(err),
             },
         };
     }
@@ -408,6 +487,12 @@ pub fn classify(
         return GoogleError::BadResponse {
             resource,
             what: "the body is not the JSON Google sends (not JSON, or cut off)".into(),
+        };
+    }
+    if is_reset(err) {
+        return GoogleError::BadResponse {
+            resource,
+            what: "the connection was reset by the server before a whole response arrived".into(),
         };
     }
     if err.is_io() {
@@ -543,6 +628,18 @@ impl Clients {
             .with_time_limit(self.timeout)
     }
 
+    /// Google's default throttler (adaptive) denies retries at random once
+    /// most requests of a client failed, which in a short run is after the
+    /// first fault; each denial costs one more backoff, so under a short
+    /// `--timeout` the same intermittent 503 was ridden out or not by a
+    /// coin toss (seen in the fault matrix). A circuit breaker is
+    /// deterministic: it allows retries until about 75 retried attempts of
+    /// a client have failed, then stops a storm of failing secrets from
+    /// tripling it.
+    fn throttler(&self) -> google_cloud_gax::retry_throttler::CircuitBreaker {
+        google_cloud_gax::retry_throttler::CircuitBreaker::clamp(1000, 250, 10)
+    }
+
     fn backoff(&self) -> google_cloud_gax::exponential_backoff::ExponentialBackoff {
         ExponentialBackoffBuilder::new()
             .with_initial_delay(Duration::from_millis(100))
@@ -570,6 +667,7 @@ impl Clients {
             let mut b = SecretManagerService::builder()
                 .with_credentials(creds)
                 .with_retry_policy(self.retry_policy())
+                .with_retry_throttler(self.throttler())
                 .with_backoff_policy(self.backoff());
             if let Some(e) = endpoint {
                 b = b.with_endpoint(e);
@@ -600,10 +698,12 @@ impl Clients {
             let mut s = Services::builder()
                 .with_credentials(creds.clone())
                 .with_retry_policy(self.retry_policy())
+                .with_retry_throttler(self.throttler())
                 .with_backoff_policy(self.backoff());
             let mut r = Revisions::builder()
                 .with_credentials(creds)
                 .with_retry_policy(self.retry_policy())
+                .with_retry_throttler(self.throttler())
                 .with_backoff_policy(self.backoff());
             if let Some(e) = endpoint {
                 s = s.with_endpoint(e);
@@ -756,6 +856,18 @@ mod tests {
                 "Google answered 429 RESOURCE_EXHAUSTED for projects/p/secrets/s/versions/latest after 3 attempts",
             ),
             (
+                GaxError::service_with_http_metadata(
+                    Status::default().set_code(Code::ResourceExhausted),
+                    Some(429),
+                    Some({
+                        let mut h = axum::http::HeaderMap::new();
+                        h.insert("retry-after", axum::http::HeaderValue::from_static("30"));
+                        h
+                    }),
+                ),
+                "Google answered 429 RESOURCE_EXHAUSTED for projects/p/secrets/s/versions/latest; it asked to retry after 30s",
+            ),
+            (
                 GaxError::http(502, Default::default(), "<html>".into()),
                 "Google answered HTTP 502 with a body that is not a Google error for projects/p/secrets/s/versions/latest",
             ),
@@ -770,6 +882,43 @@ mod tests {
         ];
         for (err, want) in cases {
             let got = classify(Op::AccessVersion, res, "http://x", &err, d);
+            assert_eq!(got.to_string(), want);
+        }
+    }
+
+    #[test]
+    fn resets_and_tls_failures_are_named() {
+        use std::io::{Error as IoError, ErrorKind};
+        let res = "projects/p/secrets/s/versions/latest";
+        let d = Duration::from_secs(1);
+        let cases: Vec<(GaxError, &str)> = vec![
+            (
+                GaxError::io(IoError::from(ErrorKind::ConnectionReset)),
+                "bad response for projects/p/secrets/s/versions/latest: the connection was reset by the server before a whole response arrived",
+            ),
+            (
+                GaxError::io(IoError::other("connection closed before message completed")),
+                "bad response for projects/p/secrets/s/versions/latest: the connection closed before the whole response arrived (truncated body)",
+            ),
+            (
+                GaxError::connect(IoError::from(ErrorKind::ConnectionReset)),
+                "cannot connect to https://x: the connection was reset by the server",
+            ),
+            (
+                GaxError::connect(IoError::other("invalid peer certificate: UnknownIssuer")),
+                "cannot connect to https://x: the TLS handshake failed (invalid peer certificate: UnknownIssuer)",
+            ),
+            (
+                GaxError::connect(IoError::other("received corrupt message of type InvalidContentType")),
+                "cannot connect to https://x: the TLS handshake failed (received corrupt message of type InvalidContentType)",
+            ),
+            (
+                GaxError::connect(IoError::other("network unreachable")),
+                "cannot connect to https://x: the connection could not be established",
+            ),
+        ];
+        for (err, want) in cases {
+            let got = classify(Op::AccessVersion, res, "https://x", &err, d);
             assert_eq!(got.to_string(), want);
         }
     }

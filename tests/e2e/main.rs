@@ -6,6 +6,7 @@
 mod canary;
 mod core;
 mod example;
+mod faults;
 mod formats;
 mod google;
 mod jwt;
