@@ -31,6 +31,8 @@ mod ws_subprotocol;
 pub mod compare;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod props;
 
 use indexmap::IndexMap;
 

@@ -7,5 +7,6 @@ mod canary;
 mod core;
 mod jwt;
 mod probes;
+mod props;
 mod sources;
 mod support;
