@@ -256,13 +256,16 @@ impl Redactor {
             url_encode(raw),
         ];
         if let Ok(json) = serde_json::to_string(raw) {
+            let json = Zeroizing::new(json);
             forms.push(json.trim_matches('"').to_string());
         }
-        for form in forms {
+        // Every form is an encoding of the secret: each is wiped on drop,
+        // the short ones that are not kept included.
+        for form in forms.into_iter().map(Zeroizing::new) {
             if form.len() < MIN_REDACT_LEN {
                 continue;
             }
-            self.needles.push((Zeroizing::new(form), label.clone()));
+            self.needles.push((form, label.clone()));
         }
         self.index = OnceLock::new();
     }
@@ -332,13 +335,24 @@ impl Redactor {
 }
 
 /// Percent-encoding of everything but unreserved characters (RFC 3986).
+///
+/// Sized exactly up front: it encodes secrets, and a growing `String` would
+/// leave partial copies in the buffers it outgrew.
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    let len = s
+        .bytes()
+        .map(|b| if unreserved(b) { 1 } else { 3 })
+        .sum();
+    let mut out = String::with_capacity(len);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if unreserved(b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out
@@ -439,6 +453,19 @@ mod tests {
         assert_eq!(big.scrub(&text), text);
         let with = format!("{text}{}", values[12_345].expose());
         assert!(!big.scrub(&with).contains("value-00012345-xyz"));
+    }
+
+    #[test]
+    fn url_encoding_is_rfc_3986() {
+        for (raw, encoded) in [
+            ("aZ09-_.~", "aZ09-_.~"),
+            ("a b/c", "a%20b%2Fc"),
+            ("é", "%C3%A9"),
+            ("%\0", "%25%00"),
+            ("", ""),
+        ] {
+            assert_eq!(url_encode(raw), encoded, "{raw:?}");
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod canary;
 mod core;
+mod hardening;
 mod jwt;
 mod probes;
 mod props;
