@@ -78,7 +78,10 @@ mod tests {
     fn the_report_names_the_location_and_nothing_else() {
         let here = Location::caller();
         let text = panic_report(Some(here));
-        assert!(text.contains(&format!("{}:{}", here.file(), here.line())), "{text}");
+        assert!(
+            text.contains(&format!("{}:{}", here.file(), here.line())),
+            "{text}"
+        );
         assert!(text.starts_with("driftgate: internal error at "), "{text}");
         assert!(panic_report(None).contains("an unknown location"));
     }

@@ -30,9 +30,9 @@ mod ws_subprotocol;
 
 pub mod compare;
 #[cfg(test)]
-pub(crate) mod testutil;
-#[cfg(test)]
 mod props;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 use indexmap::IndexMap;
 

@@ -127,13 +127,21 @@ fn snapshots(s: &[String; 7]) -> Vec<Snapshot> {
         backend,
         "svc-00002-new",
         90,
-        &[("JWT_SECRET", jwt), ("API_KEY", api), ("SESSION_SALT", salt)],
+        &[
+            ("JWT_SECRET", jwt),
+            ("API_KEY", api),
+            ("SESSION_SALT", salt),
+        ],
     );
     let backend = with_revision(
         backend,
         "svc-00001-old",
         10,
-        &[("JWT_SECRET", jwt_other), ("API_KEY", api), ("DB_PASSWORD", db)],
+        &[
+            ("JWT_SECRET", jwt_other),
+            ("API_KEY", api),
+            ("DB_PASSWORD", db),
+        ],
     );
     let mut backend = backend;
     // `snap` made an empty first view; the revisions are the real ones.

@@ -271,7 +271,10 @@ fn reserve_wiped(value: &mut zeroize::Zeroizing<String>, extra: usize) {
     let wanted = (value.len() + extra).max(value.capacity() * 2);
     let mut bigger = String::with_capacity(wanted);
     bigger.push_str(value);
-    drop(zeroize::Zeroizing::new(std::mem::replace(&mut **value, bigger)));
+    drop(zeroize::Zeroizing::new(std::mem::replace(
+        &mut **value,
+        bigger,
+    )));
 }
 
 /// Parses env-file text. Total: any input gives a result, never a panic, in

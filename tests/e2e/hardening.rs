@@ -25,7 +25,10 @@ fn hardening_a_panic_prints_its_location_not_its_payload() {
         err.contains("driftgate: internal error at src/app/hardening.rs:"),
         "{err}"
     );
-    assert!(!err.contains(CANARY) && !stdout(&o).contains(CANARY), "{err}");
+    assert!(
+        !err.contains(CANARY) && !stdout(&o).contains(CANARY),
+        "{err}"
+    );
     assert!(!err.contains("debug panic with a value"), "{err}");
 }
 

@@ -31,7 +31,10 @@ fn tricky_char() -> impl Strategy<Value = char> {
 fn value() -> impl Strategy<Value = String> {
     let short = proptest::collection::vec(tricky_char(), 0..40)
         .prop_map(|cs| cs.into_iter().collect::<String>());
-    let long = (proptest::collection::vec(tricky_char(), 1..40), 50usize..500)
+    let long = (
+        proptest::collection::vec(tricky_char(), 1..40),
+        50usize..500,
+    )
         .prop_map(|(cs, n)| cs.into_iter().collect::<String>().repeat(n));
     prop_oneof![8 => short, 1 => long]
 }
@@ -105,7 +108,7 @@ proptest! {
     fn scrub_removes_secrets_and_encodings(
         secret in proptest::collection::vec(
             prop_oneof![
-                4 => proptest::char::range('!', '~').prop_filter("no label brackets", |c| *c != '[' && *c != ']'),
+                4 => proptest::char::range('!', '~'),
                 1 => proptest::sample::select(vec![' ', 'é', '中', '😀', '\n']),
             ],
             MIN_REDACT_LEN..48,
