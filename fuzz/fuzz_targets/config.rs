@@ -17,7 +17,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(_config) => {}
         Err(e) => {
             if let Some(line) = e.line {
-                assert!(line >= 1 && line <= lines, "error line {line} outside {lines} lines");
+                assert!(
+                    line >= 1 && line <= lines,
+                    "error line {line} outside {lines} lines"
+                );
             }
             let _ = e.to_string();
         }
