@@ -10,7 +10,7 @@ struct Fixed;
 
 impl Lookup for Fixed {
     fn source_value(&self, source: &str, key: &str) -> Result<Secret, ResolveError> {
-        if key.len() % 2 == 0 {
+        if key.len().is_multiple_of(2) {
             Ok(Secret::new(format!("{source}-{key}-value")))
         } else {
             Err(ResolveError::MissingKey {
