@@ -162,17 +162,39 @@ impl Template {
     }
 
     /// Resolves every reference.
+    ///
+    /// The values are looked up first and the result is built in one
+    /// allocation of the exact size: a growing `String` would leave copies
+    /// of the secrets in the buffers it outgrew, which nothing wipes.
     pub fn resolve(&self, lookup: &dyn Lookup) -> Result<Secret, ResolveError> {
-        let mut out = String::new();
+        let mut values = Vec::with_capacity(self.parts.len());
+        for p in &self.parts {
+            if let Part::Ref(r) = p {
+                values.push(resolve_reference(r, lookup)?);
+            }
+        }
+        let len = self
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Literal(s) => Some(s.len()),
+                Part::Ref(_) => None,
+            })
+            .chain(values.iter().map(Secret::len))
+            .sum();
+        let mut out = String::with_capacity(len);
+        let mut values = values.iter();
         for p in &self.parts {
             match p {
                 Part::Literal(s) => out.push_str(s),
-                Part::Ref(r) => {
-                    let value = resolve_reference(r, lookup)?;
-                    out.push_str(value.expose());
+                Part::Ref(_) => {
+                    if let Some(v) = values.next() {
+                        out.push_str(v.expose());
+                    }
                 }
             }
         }
+        debug_assert_eq!(out.len(), len, "resolve reallocated");
         Ok(Secret::new(out))
     }
 }

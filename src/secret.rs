@@ -279,37 +279,40 @@ impl Redactor {
         let b64 = base64::engine::general_purpose::STANDARD;
         let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let b64nopad = base64::engine::general_purpose::STANDARD_NO_PAD;
-        let mut push = |form: String| {
+        // Every form is an encoding of the secret: each is wiped on drop,
+        // the ones that are not kept included.
+        let mut push = |form: Zeroizing<String>| {
             if form.len() >= MIN_REDACT_LEN {
-                self.needles.push((Zeroizing::new(form), label));
+                self.needles.push((form, label));
             }
         };
-        push(raw.to_string());
+        push(Zeroizing::new(raw.to_string()));
         if trimmed != raw {
-            push(trimmed.to_string());
+            push(Zeroizing::new(trimmed.to_string()));
         }
-        let std = b64.encode(raw);
+        let std = Zeroizing::new(b64.encode(raw));
         if std.ends_with('=') {
-            push(b64nopad.encode(raw));
+            push(Zeroizing::new(b64nopad.encode(raw)));
         }
-        let url = b64url.encode(raw);
-        if url != std.trim_end_matches('=') {
+        let url = Zeroizing::new(b64url.encode(raw));
+        if url.as_str() != std.trim_end_matches('=') {
             push(url);
         }
         push(std);
-        let hex_lower = hex::encode(raw);
+        let hex_lower = Zeroizing::new(hex::encode(raw));
         if hex_lower.bytes().any(|b| b.is_ascii_alphabetic()) {
-            push(hex::encode_upper(raw));
+            push(Zeroizing::new(hex::encode_upper(raw)));
         }
         push(hex_lower);
-        let encoded = url_encode(raw);
-        if encoded != raw {
+        let encoded = Zeroizing::new(url_encode(raw));
+        if encoded.as_str() != raw {
             push(encoded);
         }
         if let Ok(json) = serde_json::to_string(raw) {
-            let json = json.trim_matches('"');
-            if json != raw {
-                push(json.to_string());
+            let json = Zeroizing::new(json);
+            let inner = json.trim_matches('"');
+            if inner != raw {
+                push(Zeroizing::new(inner.to_string()));
             }
         }
         self.index = OnceLock::new();
@@ -347,7 +350,31 @@ impl Redactor {
     }
 
     /// The text with every known secret replaced by a label.
+    ///
+    /// A label next to the text that followed a secret can form a secret
+    /// again (a value `]tail` in the text `]tail` + `tail` leaves
+    /// `...]` + `tail`), so the text is scrubbed until nothing changes. A
+    /// pass that changes nothing ends it, so ordinary text costs one extra
+    /// pass only when it held a secret; the passes are bounded because a
+    /// secret that is part of the label itself would match forever.
     pub fn scrub(&self, text: &str) -> String {
+        const MAX_PASSES: usize = 4;
+        let mut out = self.scrub_once(text);
+        if out == text {
+            return out;
+        }
+        for _ in 1..MAX_PASSES {
+            let again = self.scrub_once(&out);
+            if again == out {
+                break;
+            }
+            out = again;
+        }
+        out
+    }
+
+    /// One left-to-right pass of [`Redactor::scrub`].
+    fn scrub_once(&self, text: &str) -> String {
         if self.needles.is_empty() || text.len() < MIN_REDACT_LEN {
             return text.to_string();
         }
@@ -389,13 +416,21 @@ impl Redactor {
 }
 
 /// Percent-encoding of everything but unreserved characters (RFC 3986).
+///
+/// Sized exactly up front: it encodes secrets, and a growing `String` would
+/// leave partial copies in the buffers it outgrew.
 pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+    let len = s.bytes().map(|b| if unreserved(b) { 1 } else { 3 }).sum();
+    let mut out = String::with_capacity(len);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if unreserved(b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
         }
     }
     out
@@ -496,6 +531,29 @@ mod tests {
         assert_eq!(big.scrub(&text), text);
         let with = format!("{text}{}", values[12_345].expose());
         assert!(!big.scrub(&with).contains("value-00012345-xyz"));
+    }
+
+    #[test]
+    fn url_encoding_is_rfc_3986() {
+        for (raw, encoded) in [
+            ("aZ09-_.~", "aZ09-_.~"),
+            ("a b/c", "a%20b%2Fc"),
+            ("é", "%C3%A9"),
+            ("%\0", "%25%00"),
+            ("", ""),
+        ] {
+            assert_eq!(url_encode(raw), encoded, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_label_next_to_the_tail_does_not_rebuild_the_secret() {
+        let s = Secret::new("]tail-0123");
+        let mut r = Redactor::new();
+        r.add(&s);
+        let out = r.scrub("x ]tail-0123tail-0123 y");
+        assert!(!out.contains("]tail-0123"), "{out}");
+        assert_eq!(out.matches("[redacted").count(), 2, "{out}");
     }
 
     #[test]

@@ -56,7 +56,10 @@ pub async fn command(
 /// is a terminal (never in CI logs or pipes) and not with `-q`. A dozen
 /// lines instead of a progress-bar dependency.
 struct Spinner {
-    task: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
+    task: Option<(
+        tokio::task::JoinHandle<()>,
+        tokio::sync::oneshot::Sender<()>,
+    )>,
 }
 
 impl Spinner {

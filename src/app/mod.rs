@@ -9,6 +9,7 @@ pub mod check;
 pub mod completions;
 pub mod diff;
 pub mod explain;
+pub mod hardening;
 pub mod init;
 pub mod jwt;
 pub mod sandbox;
@@ -53,6 +54,12 @@ impl AppError {
 
 /// Parses the command line, runs the command, returns the exit code.
 pub fn main() -> i32 {
+    // Before anything is read: no panic payload and no core dump can carry
+    // a secret out of the process.
+    hardening::install_panic_hook();
+    let hardening_problems = hardening::disable_core_dumps();
+    #[cfg(debug_assertions)]
+    hardening::debug_panic_trigger();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -77,6 +84,11 @@ pub fn main() -> i32 {
         }
     };
     let mut out = Output::new();
+    if settings.global.verbose > 0 {
+        for p in &hardening_problems {
+            out.info(&format!("driftgate: note: {p}"));
+        }
+    }
     let result = runtime.block_on(dispatch(cli.command, &settings, &mut out));
     match result {
         Ok(code) => code,

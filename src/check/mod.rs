@@ -30,6 +30,8 @@ mod ws_subprotocol;
 
 pub mod compare;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 pub(crate) mod testutil;
 
 use indexmap::IndexMap;

@@ -217,7 +217,9 @@ fn quoted<'a>(
     first_line: usize,
     lines: &mut Lines<'a>,
 ) -> Option<(String, usize, &'a str)> {
-    let mut value = String::new();
+    // Grows as lines are added; each reallocation would leave a copy of the
+    // value so far in freed memory, so grow by hand and wipe the old one.
+    let mut value = zeroize::Zeroizing::new(String::with_capacity(first.len()));
     let mut current = first;
     let mut line_no = first_line;
     // Both specials are ASCII, so a byte search finds char boundaries.
@@ -232,7 +234,7 @@ fn quoted<'a>(
             value.push_str(&rest[..i]);
             let after = &rest[i + 1..];
             if rest.as_bytes()[i] != b'\\' {
-                return Some((value, line_no, after));
+                return Some((std::mem::take(&mut *value), line_no, after));
             }
             let mut chars = after.chars();
             match chars.next() {
@@ -253,10 +255,26 @@ fn quoted<'a>(
         }
         value.push_str(rest);
         let (n, next) = lines.next_line()?;
+        reserve_wiped(&mut value, next.len() + 1);
         value.push('\n');
         current = next;
         line_no = n;
     }
+}
+
+/// Makes room for `extra` more bytes; when that needs a new allocation, the
+/// old one is wiped (a plain `reserve` would free it with the value in it).
+fn reserve_wiped(value: &mut zeroize::Zeroizing<String>, extra: usize) {
+    if value.capacity() - value.len() >= extra {
+        return;
+    }
+    let wanted = (value.len() + extra).max(value.capacity() * 2);
+    let mut bigger = String::with_capacity(wanted);
+    bigger.push_str(value);
+    drop(zeroize::Zeroizing::new(std::mem::replace(
+        &mut **value,
+        bigger,
+    )));
 }
 
 /// Parses env-file text. Total: any input gives a result, never a panic, in
@@ -508,6 +526,10 @@ pub fn parse_bytes(
 ) -> (Vec<(String, Secret, String)>, Vec<Issue>) {
     let (text, invalid) = decode(bytes);
     let parsed = parse(&text);
+    // A lossy copy of invalid UTF-8 holds the values too: wipe it.
+    if let std::borrow::Cow::Owned(copy) = text {
+        drop(zeroize::Zeroizing::new(copy));
+    }
     let bad: &[usize] = invalid.as_ref().map_or(&[], |(_, lines)| lines.as_slice());
     let touches_bad = |from: usize, to: usize| {
         let i = bad.partition_point(|&l| l < from);
@@ -557,8 +579,9 @@ pub fn parse_bytes(
 /// path as the config resolved it (`config/staging.env:3`).
 pub fn read(cfg: &SourceConfig, path: &Path) -> Snapshot {
     let shown = path.display().to_string();
+    // The whole file is secrets: wipe the buffer when it is dropped.
     let bytes = match read_bytes(path) {
-        Ok(b) => b,
+        Ok(b) => zeroize::Zeroizing::new(b),
         Err(issue) => {
             let mut snap = Snapshot::new(cfg, "dotenv", shown);
             snap.state = SourceState::Unavailable;
