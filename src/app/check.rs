@@ -45,9 +45,9 @@ pub async fn command(
         None
     };
     let spinner = Spinner::start(settings);
-    let run = execute(&config, settings).await;
+    let mut run = execute(&config, settings).await;
     spinner.stop().await;
-    out.redactor = run.redactor.clone();
+    out.redactor = std::mem::take(&mut run.redactor);
     emit(&run.report, settings, out)?;
     Ok(run.report.exit_code())
 }
