@@ -31,46 +31,15 @@ const ALL_SECRETS: &[&str] = &[BYPASS_KEY, WRONG_KEY, JWT_SECRET, OTHER_SECRET];
 /// A sandbox on free loopback ports, served from a background thread.
 struct Sandbox {
     endpoints: driftgate::sandbox::Endpoints,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _running: crate::support::Background,
 }
 
 impl Sandbox {
     fn start(seed_toml: &str) -> Sandbox {
-        let seed: driftgate::sandbox::Seed = toml::from_str(seed_toml).expect("seed parses");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let running = driftgate::sandbox::start(seed, "127.0.0.1", 0)
-                    .await
-                    .expect("sandbox starts");
-                tx.send(running.endpoints.clone()).expect("test waits");
-                let _ = stopped.await;
-                drop(running);
-            });
-        });
-        let endpoints = rx.recv().expect("sandbox endpoints");
+        let (endpoints, running) = crate::support::sandbox(seed_toml);
         Sandbox {
             endpoints,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            _running: running,
         }
     }
 }

@@ -69,3 +69,77 @@ pub fn findings<'a>(
         .filter(|f| f["check"] == check && f["status"] == status)
         .collect()
 }
+
+/// Runs `fut` on its own runtime thread until the returned guard drops.
+pub struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts `make` on a fresh runtime; `make` returns what the test needs
+    /// and the future to keep running.
+    pub fn start<R: Send + 'static, Fut>(
+        make: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = (R, Fut)> + Send>>
+            + Send
+            + 'static,
+    ) -> (R, Background)
+    where
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let (r, serve) = make().await;
+                tx.send(r).ok();
+                tokio::select! {
+                    _ = serve => {}
+                    _ = stopped => {}
+                }
+            });
+            // Dropping the runtime ends every task it still holds.
+        });
+        let r = rx.recv().expect("server started");
+        (
+            r,
+            Background {
+                stop: Some(stop),
+                thread: Some(thread),
+            },
+        )
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The sandbox on free ports.
+pub fn sandbox(seed: &str) -> (driftgate::sandbox::Endpoints, Background) {
+    let seed: driftgate::sandbox::Seed = toml::from_str(seed).expect("seed parses");
+    Background::start(move || {
+        Box::pin(async move {
+            let running = driftgate::sandbox::start(seed, "127.0.0.1", 0)
+                .await
+                .expect("sandbox starts");
+            let endpoints = running.endpoints.clone();
+            (endpoints, async move {
+                let _keep = running;
+                std::future::pending::<()>().await
+            })
+        })
+    })
+}
