@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ -z "${NO_INSTALL:-}" ]]; then
-  python3 -m pip install --quiet google-cloud-secret-manager google-cloud-run pytest
+  python3 -m pip install --quiet --root-user-action=ignore google-cloud-secret-manager google-cloud-run pytest
 fi
 cargo build --quiet --bin driftgate
 bin="target/debug/driftgate"
