@@ -111,6 +111,35 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// A source name from the file name: `staging.env` -> `staging_file`,
+/// `auth-service.staging.env` -> `auth_service_staging`, `.env` ->
+/// `local_file` (its environment).
+fn source_base(rel: &Path, env: &str) -> String {
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".env")
+        .or_else(|| name.strip_prefix(".env."))
+        .unwrap_or(&name)
+        .trim_start_matches('.');
+    let mut out = String::new();
+    for c in stem.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_');
+    if out.is_empty() || out == "env" || out.eq_ignore_ascii_case(env) {
+        format!("{env}_file")
+    } else {
+        out.to_string()
+    }
+}
+
 fn is_env_file(name: &str) -> bool {
     let is_env = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
     let template = ["example", "sample", "template", "dist", "defaults"]
@@ -274,7 +303,7 @@ pub fn plan(dir: &Path, files: &[PathBuf]) -> Plan {
         .collect();
     let mut used_names: BTreeSet<String> = BTreeSet::new();
     for (rel, env, native_keys) in &read {
-        let base = format!("{env}_file");
+        let base = source_base(rel, env);
         let mut name = base.clone();
         let mut n = 2;
         while !used_names.insert(name.clone()) {
@@ -506,6 +535,22 @@ fn toml_str(v: &str) -> String {
 mod tests {
     use super::*;
     use crate::config::SourceKind;
+
+    #[test]
+    fn source_names_from_file_names() {
+        for (file, env, want) in [
+            ("config/staging.env", "staging", "staging_file"),
+            (
+                "config/auth-service.staging.env",
+                "staging",
+                "auth_service_staging",
+            ),
+            (".env", "local", "local_file"),
+            (".env.production", "production", "production_file"),
+        ] {
+            assert_eq!(source_base(Path::new(file), env), want, "{file}");
+        }
+    }
 
     #[test]
     fn environments_from_file_names() {
