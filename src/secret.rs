@@ -348,6 +348,11 @@ impl Redactor {
         })
     }
 
+    /// Builds the lookup index now rather than on the first scrub.
+    pub fn prepare(&self) {
+        let _ = self.index();
+    }
+
     /// Number of strings it scrubs.
     pub fn len(&self) -> usize {
         self.needles.len()

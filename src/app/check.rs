@@ -230,7 +230,20 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
         rewrites: config.probe_rewrites.clone(),
     };
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
-    let mut report = evaluate(config, &snapshots, &outcomes, started_at, settings);
+    // The checks and the scrubber's index are independent CPU work over the
+    // same data: with many secrets each takes tens of milliseconds.
+    let (mut report, redactor) = std::thread::scope(|scope| {
+        let redactor = scope.spawn(|| {
+            let r = redactor_for(config, &snapshots, &outcomes);
+            r.prepare();
+            r
+        });
+        let report = evaluate(config, &snapshots, &outcomes, started_at, settings);
+        let redactor = redactor
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (report, redactor)
+    });
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.timings = snapshots
         .values()
@@ -243,7 +256,6 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
             ms: o.elapsed.as_millis() as u64,
         }))
         .collect();
-    let redactor = redactor_for(config, &snapshots, &outcomes);
     Run {
         report,
         redactor,

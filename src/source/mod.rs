@@ -274,7 +274,24 @@ impl GatherContext {
 pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     let started = std::time::Instant::now();
     let mut snap = match &cfg.kind {
-        SourceKind::Dotenv { path } => dotenv::read(cfg, path),
+        // Parsing is CPU work: on the blocking pool, files parse in parallel.
+        SourceKind::Dotenv { path } => {
+            let (owned, path) = (cfg.clone(), path.clone());
+            match tokio::task::spawn_blocking(move || dotenv::read(&owned, &path)).await {
+                Ok(snap) => snap,
+                Err(_) => {
+                    let mut snap = Snapshot::new(cfg, "dotenv", cfg.name.clone());
+                    snap.state = SourceState::Unavailable;
+                    snap.issues.push(Issue::Unavailable {
+                        key: None,
+                        resource: cfg.name.clone(),
+                        reason: "reading the file stopped unexpectedly".into(),
+                        hint: None,
+                    });
+                    snap
+                }
+            }
+        }
         SourceKind::Env {
             prefix,
             keys,
