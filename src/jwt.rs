@@ -543,30 +543,27 @@ pub fn holders_of<'c>(candidates: &'c [Candidate], label: &str, value: &Secret) 
 /// "differ only by a trailing newline in B", "those two values differ (44
 /// vs 45 bytes)".
 pub fn describe_difference(a_label: &str, a: &Secret, b_label: &str, b: &Secret) -> String {
-    let (x, y) = (a.expose(), b.expose());
-    if x == y {
+    use crate::check::compare::{likely_cause, Cause, Side};
+    if a.expose() == b.expose() {
         return "the two values are equal".into();
     }
-    let nl = |s: &str| s.trim_end_matches(['\n', '\r']).len() != s.len();
-    if x.trim_end_matches(['\n', '\r']) == y.trim_end_matches(['\n', '\r']) {
-        let who = if nl(x) && !nl(y) { a_label } else { b_label };
-        return format!("the values differ only by a trailing newline in {who}");
+    let label = |side| if side == Side::A { a_label } else { b_label };
+    match likely_cause(a, b) {
+        Some(Cause::TrailingNewline(side)) => {
+            format!(
+                "the values differ only by a trailing newline in {}",
+                label(side)
+            )
+        }
+        Some(Cause::Whitespace) => "the values differ only by surrounding whitespace".into(),
+        Some(Cause::Quotes) => "the values differ only by surrounding quotes".into(),
+        Some(Cause::Case) => "the values differ only by letter case".into(),
+        Some(Cause::Base64(side)) => format!(
+            "{} holds the base64 encoding of the other value",
+            label(side)
+        ),
+        None => format!("those two values differ ({} vs {} bytes)", a.len(), b.len()),
     }
-    if x.trim() == y.trim() {
-        return "the values differ only by surrounding whitespace".into();
-    }
-    let unquote = |s: &str| {
-        let s = s.trim();
-        s.strip_prefix('"')
-            .and_then(|r| r.strip_suffix('"'))
-            .or_else(|| s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')))
-            .unwrap_or(s)
-            .to_string()
-    };
-    if unquote(x) == unquote(y) {
-        return "the values differ only by surrounding quotes".into();
-    }
-    format!("those two values differ ({} vs {} bytes)", a.len(), b.len())
 }
 
 #[cfg(test)]
@@ -944,6 +941,10 @@ mod tests {
             (
                 "\"abcdefabcdefabcdef\"",
                 "the values differ only by surrounding quotes",
+            ),
+            (
+                "ABCDEFABCDEFABCDEF",
+                "the values differ only by letter case",
             ),
             ("zzz", "those two values differ (18 vs 3 bytes)"),
         ] {

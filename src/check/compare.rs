@@ -128,9 +128,34 @@ pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
     }
 }
 
+/// Which of two compared values a cause concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The first value.
+    A,
+    /// The second value.
+    B,
+}
+
+/// One of the usual accidents that make two copies of a value differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// One side is the other plus a trailing newline (`echo` without `-n`).
+    TrailingNewline(Side),
+    /// They differ only by surrounding whitespace.
+    Whitespace,
+    /// They differ only by surrounding quotes.
+    Quotes,
+    /// They differ only by letter case.
+    Case,
+    /// One side is the base64 encoding of the other.
+    Base64(Side),
+}
+
 /// Why two values that should be equal are not, when it is one of the
-/// usual accidents. `odd` names the source holding `b`.
-pub fn explain_difference(a: &Secret, b: &Secret, odd: &str) -> Option<String> {
+/// usual accidents. The one place that tells them apart: `value-mismatch`,
+/// `diff` and the jwt checks only phrase it.
+pub fn likely_cause(a: &Secret, b: &Secret) -> Option<Cause> {
     let (x, y) = (a.expose(), b.expose());
     if x == y {
         return None;
@@ -140,17 +165,13 @@ pub fn explain_difference(a: &Secret, b: &Secret, odd: &str) -> Option<String> {
             .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c == '\n' || c == '\r'))
     };
     if trailing_newline(y, x) {
-        return Some(format!("values differ only by a trailing newline in {odd}"));
+        return Some(Cause::TrailingNewline(Side::B));
     }
     if trailing_newline(x, y) {
-        return Some(format!(
-            "values differ only by a trailing newline: {odd} lacks the newline the others have"
-        ));
+        return Some(Cause::TrailingNewline(Side::A));
     }
     if x.trim() == y.trim() {
-        return Some(format!(
-            "values differ only by surrounding whitespace (in {odd} or the others)"
-        ));
+        return Some(Cause::Whitespace);
     }
     let unquote = |s: &str| {
         let t = s.trim();
@@ -162,24 +183,44 @@ pub fn explain_difference(a: &Secret, b: &Secret, odd: &str) -> Option<String> {
         t.to_string()
     };
     if unquote(x) == unquote(y) {
-        return Some(format!(
-            "values differ only by surrounding quotes: {odd} holds the quotes as part of the value"
-        ));
+        return Some(Cause::Quotes);
     }
     if x.eq_ignore_ascii_case(y) || x.to_lowercase() == y.to_lowercase() {
-        return Some(format!("values differ only by letter case in {odd}"));
+        return Some(Cause::Case);
     }
     if is_base64_of(y, x) {
-        return Some(format!(
-            "{odd} holds the base64 encoding of the value the others hold: decode it before storing"
-        ));
+        return Some(Cause::Base64(Side::B));
     }
     if is_base64_of(x, y) {
-        return Some(format!(
-            "the others hold the base64 encoding of the value in {odd}: one side decodes and the other does not"
-        ));
+        return Some(Cause::Base64(Side::A));
     }
     None
+}
+
+/// [`likely_cause`] as a hint where `a` is what the others hold and `odd`
+/// names the source holding `b`.
+pub fn explain_difference(a: &Secret, b: &Secret, odd: &str) -> Option<String> {
+    Some(match likely_cause(a, b)? {
+        Cause::TrailingNewline(Side::B) => {
+            format!("values differ only by a trailing newline in {odd}")
+        }
+        Cause::TrailingNewline(Side::A) => format!(
+            "values differ only by a trailing newline: {odd} lacks the newline the others have"
+        ),
+        Cause::Whitespace => {
+            format!("values differ only by surrounding whitespace (in {odd} or the others)")
+        }
+        Cause::Quotes => format!(
+            "values differ only by surrounding quotes: {odd} holds the quotes as part of the value"
+        ),
+        Cause::Case => format!("values differ only by letter case in {odd}"),
+        Cause::Base64(Side::B) => format!(
+            "{odd} holds the base64 encoding of the value the others hold: decode it before storing"
+        ),
+        Cause::Base64(Side::A) => format!(
+            "the others hold the base64 encoding of the value in {odd}: one side decodes and the other does not"
+        ),
+    })
 }
 
 /// True when `encoded` is the (standard or URL-safe, padded or not) base64
