@@ -107,7 +107,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                     super::dotenv::parse_bytes(&stdout, &what, |line| format!("{resource}:{line}"));
                 let mut snap = super::flat_snapshot(cfg, "command", display, items);
                 snap.issues
-                    .extend(issues.into_iter().map(|i| logical(cfg, i)));
+                    .extend(issues.into_iter().map(|i| i.to_logical(cfg)));
                 snap
             }
             CommandFormat::Json => match parse_json(&stdout, &program) {
@@ -135,22 +135,6 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
             let (reason, hint) = describe(&failure, &program, cwd);
             unavailable(cfg, display, resource, reason, hint)
         }
-    }
-}
-
-/// Duplicate keys name logical keys, like everything after gathering.
-fn logical(cfg: &SourceConfig, issue: Issue) -> Issue {
-    match issue {
-        Issue::DuplicateKey {
-            key,
-            location,
-            first_line,
-        } => Issue::DuplicateKey {
-            key: cfg.logical_key(&key).to_string(),
-            location,
-            first_line,
-        },
-        other => other,
     }
 }
 

@@ -591,19 +591,8 @@ pub fn read(cfg: &SourceConfig, path: &Path) -> Snapshot {
     };
     let (items, issues) = parse_bytes(&bytes, &shown, |line| format!("{shown}:{line}"));
     let mut snap = super::flat_snapshot(cfg, "dotenv", shown, items);
-    snap.issues.extend(issues.into_iter().map(|i| match i {
-        // Issues name logical keys, like everything after gathering.
-        Issue::DuplicateKey {
-            key,
-            location,
-            first_line,
-        } => Issue::DuplicateKey {
-            key: cfg.logical_key(&key).to_string(),
-            location,
-            first_line,
-        },
-        other => other,
-    }));
+    snap.issues
+        .extend(issues.into_iter().map(|i| i.to_logical(cfg)));
     snap
 }
 

@@ -172,6 +172,25 @@ pub enum Issue {
     },
 }
 
+impl Issue {
+    /// The issue with a native key name replaced by its logical key
+    /// (`rename`): issues name logical keys, like everything after gathering.
+    pub fn to_logical(self, cfg: &SourceConfig) -> Issue {
+        match self {
+            Issue::DuplicateKey {
+                key,
+                location,
+                first_line,
+            } => Issue::DuplicateKey {
+                key: cfg.logical_key(&key).to_string(),
+                location,
+                first_line,
+            },
+            other => other,
+        }
+    }
+}
+
 impl Snapshot {
     /// A snapshot with nothing read yet.
     pub fn new(cfg: &SourceConfig, kind: &'static str, display: impl Into<String>) -> Self {
