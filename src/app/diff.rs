@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::{load_config, AppError, Output};
-use crate::check::compare::explain_difference;
+use crate::check::compare::{explain_difference, shown};
 use crate::check::Context;
 use crate::cli::{DiffArgs, Settings};
 use crate::report::render::Format;
@@ -106,13 +106,7 @@ pub async fn command(
         probes: &[],
         now: 0,
     };
-    let show = |key: &str, v: &Secret| {
-        if cx.key_is_secret_anywhere(key) {
-            v.describe()
-        } else {
-            format!("`{}`", v.expose())
-        }
-    };
+    let show = |key: &str, v: &Secret| shown(cx.key_is_secret_anywhere(key), v);
     let text = match settings.global.format {
         Format::Json => {
             let different: Vec<_> = d

@@ -112,6 +112,16 @@ pub fn source_display(snap: &Snapshot) -> String {
     }
 }
 
+/// How a report shows a value: length and fingerprint for a secret, the
+/// value in backticks otherwise (a URL that differs is worth seeing).
+pub fn shown(secret: bool, value: &Secret) -> String {
+    if secret {
+        value.describe()
+    } else {
+        format!("`{}`", value.expose())
+    }
+}
+
 /// "a", "a and b", "a, b and c".
 pub fn join_names<S: AsRef<str>>(names: &[S]) -> String {
     match names {

@@ -43,12 +43,7 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
     let groups = compare::group(copies);
     let all_sources: Vec<&str> = copies.iter().map(|c| c.source()).collect();
     if groups.len() == 1 {
-        let v = groups[0].value();
-        let detail = if secret {
-            v.describe()
-        } else {
-            format!("`{}`", v.expose())
-        };
+        let detail = compare::shown(secret, groups[0].value());
         return Finding::new(
             ValueMismatch::ID,
             Status::Pass,
@@ -64,13 +59,7 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
     let majority = &groups[0];
     let has_majority = majority.copies.len() > groups[1].copies.len();
     let odd: Vec<&compare::Copy<'_>> = groups[1..].iter().flat_map(|g| &g.copies).collect();
-    let show = |v: &crate::secret::Secret| {
-        if secret {
-            v.describe()
-        } else {
-            format!("`{}`", v.expose())
-        }
-    };
+    let show = |v: &crate::secret::Secret| compare::shown(secret, v);
     let (message, location, hint) = if has_majority {
         let odd_names: Vec<String> = odd.iter().map(|c| c.label()).collect();
         let verb = if odd.len() == 1 { "differs" } else { "differ" };

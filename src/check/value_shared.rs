@@ -1,6 +1,6 @@
 //! `value-shared`: a `distinct` rule's key is equal across environments.
 
-use super::compare::{copies, join_names};
+use super::compare::{copies, join_names, shown};
 use super::{declare_check, impl_check, Context};
 use crate::config::RuleKind;
 use crate::report::{Finding, Status};
@@ -43,11 +43,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         }
                         _ => String::new(),
                     };
-                    let detail = if cx.key_is_secret_anywhere(key) {
-                        a.entry.value.describe()
-                    } else {
-                        format!("`{}`", a.entry.value.expose())
-                    };
+                    let detail = shown(cx.key_is_secret_anywhere(key), &a.entry.value);
                     out.push(
                         Finding::new(
                             ValueShared::ID,
