@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use driftgate::report::render::{render, Format, RenderOptions};
-use driftgate::report::{Finding, Report, Status};
+use driftgate::report::{Finding, Location, Report, RunLocation, Status};
 
 fn report(n: usize) -> Report {
     let statuses = [
@@ -35,9 +35,18 @@ fn report(n: usize) -> Report {
             let status = statuses[i % statuses.len()];
             let key = format!("KEY_{i}_SECRET");
             let location = match i % 3 {
-                0 => format!("config/env-{}.env:{}", i % 17, i % 400 + 1),
-                1 => format!("run: proj/us-central1/svc-{}@svc-{}-00042-abc", i % 9, i % 9),
-                _ => format!("probe p{} (POST https://auth.example/auth/e2e/test-auth)", i % 50),
+                0 => Location::file(&format!("config/env-{}.env", i % 17).into(), i % 400 + 1),
+                1 => Location::run(RunLocation {
+                    project: "proj".into(),
+                    region: "us-central1".into(),
+                    resource: format!("svc-{}", i % 9),
+                    revision: format!("svc-{}-00042-abc", i % 9),
+                    container: None,
+                }),
+                _ => Location::Probe {
+                    name: format!("p{}", i % 50),
+                    request: Some("POST https://auth.example/auth/e2e/test-auth".into()),
+                },
             };
             let mut f = Finding::new(
                 check,
@@ -62,9 +71,8 @@ fn report(n: usize) -> Report {
     Report {
         findings,
         duration_ms: 1234,
-        strict: false,
         started_at: 1_790_000_000,
-        timings: Vec::new(),
+        ..Report::default()
     }
 }
 

@@ -149,7 +149,7 @@ pub struct JwtMintArgs {
     #[arg(long, value_name = "JSON")]
     pub claims: Option<String>,
     /// Lifetime.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
     pub ttl: Option<Duration>,
     /// HS256, HS384 or HS512 (default: the probe's, else HS256).
     #[arg(long)]
@@ -180,7 +180,7 @@ pub struct JwtVerifyArgs {
 #[derive(Debug, Args, Clone)]
 pub struct WatchArgs {
     /// Time between runs (5m, 30s).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = parse_interval)]
     pub interval: Duration,
     /// Where to serve /metrics and /healthz.
     #[arg(long, default_value = "127.0.0.1:9464")]
@@ -264,7 +264,15 @@ impl Settings {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    crate::config::parse_duration(s)
+    crate::time::parse_duration(s, crate::time::MAX_TIMEOUT)
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s, crate::time::MAX_INTERVAL)
+}
+
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s, crate::time::MAX_TTL)
 }
 
 fn parse_output(s: &str) -> Result<(Format, PathBuf), String> {

@@ -456,17 +456,17 @@ pub struct Candidate {
 }
 
 /// Every secret value of every source read, in every view: the values a
-/// token's signer is looked for among. `is_secret(key, value)` decides
-/// which entries are secrets.
+/// token's signer is looked for among. `is_secret` decides which entries
+/// are secrets.
 pub fn candidates(
     snapshots: &IndexMap<String, Snapshot>,
-    is_secret: impl Fn(&str, &Secret) -> bool,
+    is_secret: impl Fn(&crate::source::Entry) -> bool,
 ) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for snap in snapshots.values() {
         for (i, view) in snap.views.iter().enumerate() {
             for entry in view.entries.values() {
-                if !is_secret(&entry.key, &entry.value) {
+                if !is_secret(entry) {
                     continue;
                 }
                 let primary = format!("{}.{}", snap.name, entry.key);
@@ -884,7 +884,14 @@ mod tests {
                 traffic_percent: 50,
                 create_time: None,
                 latest_ready: false,
-                location: format!("run: p/r/s@{rev}"),
+                location: crate::report::RunLocation {
+                    project: "p".into(),
+                    region: "r".into(),
+                    resource: "s".into(),
+                    revision: rev.into(),
+                    container: None,
+                }
+                .into(),
             }),
             entries: pairs
                 .iter()
@@ -895,7 +902,7 @@ mod tests {
                             key: k.to_string(),
                             native_key: k.to_string(),
                             value: Secret::new(*v),
-                            location: String::new(),
+                            location: crate::report::Location::EnvVar(k.to_string()),
                             origin: Origin::Plain,
                         },
                     )
@@ -905,7 +912,7 @@ mod tests {
         let snap = Snapshot {
             name: "run".into(),
             environment: Some("staging".into()),
-            kind: "cloud_run",
+            kind: crate::source::Kind::CloudRun,
             state: SourceState::Read,
             views: vec![
                 view(
@@ -920,7 +927,7 @@ mod tests {
             elapsed: std::time::Duration::ZERO,
         };
         let snaps: IndexMap<String, Snapshot> = [("run".to_string(), snap)].into_iter().collect();
-        let got = candidates(&snaps, |k, _| k.contains("SECRET"));
+        let got = candidates(&snaps, |e| e.key.contains("SECRET"));
         let labels: Vec<&str> = got.iter().map(|c| c.label.as_str()).collect();
         assert_eq!(labels, ["run.JWT_SECRET", "run.JWT_SECRET@s-00041"]);
         assert_eq!(got[1].environment.as_deref(), Some("staging"));

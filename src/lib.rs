@@ -16,4 +16,4 @@ pub mod report;
 pub mod sandbox;
 pub mod secret;
 pub mod source;
-pub mod waiver;
+pub mod time;

@@ -122,6 +122,73 @@ impl From<&str> for Secret {
     }
 }
 
+/// Which values of a run are secret: the one rule, serving the checks,
+/// `diff`, `jwt` and the redactor.
+///
+/// A value is secret when the config says so (`[keys.X] secret = true`),
+/// when its native or its logical name looks like a secret's, or when the
+/// value looks like a credential. A key is secret *anywhere* when any copy
+/// of it is: a report that compares copies then shows none of them.
+/// `[keys.X] secret = false` is the user's word that the key is not.
+#[derive(Debug, Clone, Default)]
+pub struct Secrecy {
+    forced: std::collections::HashMap<String, bool>,
+    secret_keys: std::collections::HashSet<String>,
+}
+
+impl Secrecy {
+    /// The rule for a config's `[keys]` table, before any value is seen.
+    pub fn new(keys: &indexmap::IndexMap<String, crate::config::KeyConfig>) -> Self {
+        Secrecy {
+            forced: keys
+                .iter()
+                .filter_map(|(k, c)| c.secret.map(|s| (k.clone(), s)))
+                .collect(),
+            secret_keys: Default::default(),
+        }
+    }
+
+    /// The rule, having seen every value a run read: keys that are secret
+    /// anywhere are known in constant time afterwards.
+    pub fn for_run<'a>(
+        keys: &indexmap::IndexMap<String, crate::config::KeyConfig>,
+        entries: impl IntoIterator<Item = &'a crate::source::Entry>,
+    ) -> Self {
+        let mut s = Secrecy::new(keys);
+        for e in entries {
+            if !s.secret_keys.contains(&e.key) && s.is_secret(&e.key, &e.native_key, &e.value) {
+                s.secret_keys.insert(e.key.clone());
+            }
+        }
+        s
+    }
+
+    /// True when this value, under these names, is secret.
+    pub fn is_secret(&self, key: &str, native: &str, value: &Secret) -> bool {
+        if let Some(flag) = self.forced.get(key) {
+            return *flag;
+        }
+        name_looks_secret(key) || name_looks_secret(native) || value_looks_secret(value.expose())
+    }
+
+    /// True when a key is secret by its name or the config, whatever its value.
+    pub fn name_is_secret(&self, key: &str) -> bool {
+        self.forced
+            .get(key)
+            .copied()
+            .unwrap_or_else(|| name_looks_secret(key))
+    }
+
+    /// True when any copy of a key seen by [`Secrecy::for_run`] is secret,
+    /// or its name or the config says so.
+    pub fn key_is_secret(&self, key: &str) -> bool {
+        match self.forced.get(key) {
+            Some(flag) => *flag,
+            None => self.secret_keys.contains(key) || name_looks_secret(key),
+        }
+    }
+}
+
 /// Substrings of a key name that make it secret (PRODUCT.md, Redaction).
 const SECRET_NAME_PARTS: &[&str] = &[
     "SECRET",

@@ -6,13 +6,13 @@ use std::time::Instant;
 use indexmap::IndexMap;
 
 use super::{ensure_writable, load_config, unix_now, AppError, Output};
-use crate::check::{Context, CHECKS};
+use crate::check::{Context, Selection};
 use crate::cli::{CheckArgs, Settings};
 use crate::config::Config;
 use crate::probe::{ProbeContext, ProbeOutcome};
 use crate::report::render::{self, RenderOptions};
 use crate::report::{Report, Timing};
-use crate::secret::Redactor;
+use crate::secret::{Redactor, Secrecy};
 use crate::source::{GatherContext, Snapshot};
 
 /// Everything one run produced.
@@ -35,7 +35,7 @@ pub async fn command(
     out: &mut Output,
 ) -> Result<i32, AppError> {
     let mut config = load_config(settings)?;
-    validate_selection(&config, settings)?;
+    let selection = validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
         ensure_writable(path)?;
     }
@@ -45,7 +45,7 @@ pub async fn command(
         None
     };
     let spinner = Spinner::start(settings);
-    let mut run = execute(&config, settings).await;
+    let mut run = execute(&config, settings, &selection).await;
     spinner.stop().await;
     out.redactor = std::mem::take(&mut run.redactor);
     emit(&run.report, settings, out)?;
@@ -105,11 +105,6 @@ pub fn emit(report: &Report, settings: &Settings, out: &Output) -> Result<(), Ap
         verbose: settings.global.verbose > 0,
         quiet: settings.global.quiet,
         last_success: None,
-        // The file `load_config` read: SARIF points findings without a
-        // file of their own at it.
-        config_path: crate::config::locate(settings.global.config.as_deref())
-            .ok()
-            .map(|p| p.display().to_string()),
     };
     out.print(&render::render(settings.global.format, report, &opts));
     let file_opts = RenderOptions {
@@ -158,17 +153,11 @@ fn append_step_summary(path: &std::path::Path, text: &str, out: &Output) -> Resu
         })
 }
 
-/// `--only`, `--skip` and `--env` must name things that exist.
-pub fn validate_selection(config: &Config, settings: &Settings) -> Result<(), AppError> {
-    for id in settings.global.only.iter().chain(&settings.global.skip) {
-        if crate::check::find(id).is_none() {
-            let ids: Vec<&str> = CHECKS.iter().map(|c| c.id()).collect();
-            return Err(AppError::Usage(format!(
-                "unknown check id `{id}` (known: {})",
-                ids.join(", ")
-            )));
-        }
-    }
+/// `--only`, `--skip` and `--env` must name things that exist; the checks
+/// the run evaluates.
+pub fn validate_selection(config: &Config, settings: &Settings) -> Result<Selection, AppError> {
+    let selection =
+        Selection::new(&settings.global.only, &settings.global.skip).map_err(AppError::Usage)?;
     for env in &settings.global.environments {
         if !config
             .sources
@@ -189,7 +178,7 @@ pub fn validate_selection(config: &Config, settings: &Settings) -> Result<(), Ap
             )));
         }
     }
-    Ok(())
+    Ok(selection)
 }
 
 /// Reads the selected sources concurrently.
@@ -219,7 +208,7 @@ pub async fn gather(config: &Config, settings: &Settings) -> IndexMap<String, Sn
 }
 
 /// Gathers, probes, evaluates: one complete run.
-pub async fn execute(config: &Config, settings: &Settings) -> Run {
+pub async fn execute(config: &Config, settings: &Settings, selection: &Selection) -> Run {
     let started = Instant::now();
     let started_at = unix_now();
     let snapshots = gather(config, settings).await;
@@ -230,20 +219,22 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
         rewrites: config.probe_rewrites.clone(),
     };
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
+    let cx = Context::new(config, &snapshots, &outcomes, started_at);
     // The checks and the scrubber's index are independent CPU work over the
     // same data: with many secrets each takes tens of milliseconds.
     let (mut report, redactor) = std::thread::scope(|scope| {
         let redactor = scope.spawn(|| {
-            let r = redactor_for(config, &snapshots, &outcomes);
+            let r = redactor_for(&cx.secrecy, &snapshots, &outcomes);
             r.prepare();
             r
         });
-        let report = evaluate(config, &snapshots, &outcomes, started_at, settings);
+        let report = crate::check::report(&cx, selection, settings.global.strict);
         let redactor = redactor
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (report, redactor)
     });
+    drop(cx);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.timings = snapshots
         .values()
@@ -264,56 +255,21 @@ pub async fn execute(config: &Config, settings: &Settings) -> Run {
     }
 }
 
-/// Runs the checks and applies `--only`, `--skip` and waivers.
-pub fn evaluate(
-    config: &Config,
-    snapshots: &IndexMap<String, Snapshot>,
-    outcomes: &[ProbeOutcome],
-    now: u64,
-    settings: &Settings,
-) -> Report {
-    let cx = Context {
-        config,
-        snapshots,
-        probes: outcomes,
-        now,
-    };
-    let mut findings = crate::check::evaluate(&cx);
-    let g = &settings.global;
-    findings.retain(|f| {
-        (g.only.is_empty() || g.only.iter().any(|id| id == f.check))
-            && !g.skip.iter().any(|id| id == f.check)
-    });
-    crate::waiver::apply(&mut findings, &config.waivers, (now / 86_400) as i64);
-    Report {
-        findings,
-        duration_ms: 0,
-        strict: g.strict,
-        started_at: now,
-        timings: Vec::new(),
-    }
+/// Which values of these snapshots are secret, under the config's rules.
+pub fn secrecy(config: &Config, snapshots: &IndexMap<String, Snapshot>) -> Secrecy {
+    Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries))
 }
 
 /// A redactor that knows every secret value the run read or obtained.
 pub fn redactor_for(
-    config: &Config,
+    secrecy: &Secrecy,
     snapshots: &IndexMap<String, Snapshot>,
     outcomes: &[ProbeOutcome],
 ) -> Redactor {
-    let cx = Context {
-        config,
-        snapshots,
-        probes: outcomes,
-        now: 0,
-    };
     let mut r = Redactor::new();
-    for snap in snapshots.values() {
-        for view in &snap.views {
-            for entry in view.entries.values() {
-                if cx.is_secret(&entry.key, Some(&entry.value)) {
-                    r.add(&entry.value);
-                }
-            }
+    for entry in snapshots.values().flat_map(Snapshot::entries) {
+        if secrecy.is_secret(&entry.key, &entry.native_key, &entry.value) {
+            r.add(&entry.value);
         }
     }
     for o in outcomes {

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::{load_config, AppError, Output};
 use crate::check::compare::{explain_difference, shown};
-use crate::check::Context;
 use crate::cli::{DiffArgs, Settings};
 use crate::report::render::Format;
 use crate::secret::Secret;
@@ -80,7 +79,8 @@ pub async fn command(
     let mut settings = settings.clone();
     settings.global.environments.clear();
     let snapshots = super::check::gather(&config, &settings).await;
-    out.redactor = super::check::redactor_for(&config, &snapshots, &[]);
+    let secrecy = super::check::secrecy(&config, &snapshots);
+    out.redactor = super::check::redactor_for(&secrecy, &snapshots, &[]);
     for snap in snapshots.values() {
         if snap.state != SourceState::Read {
             let why = match &snap.state {
@@ -100,20 +100,14 @@ pub async fn command(
     }
     let (a, b) = (&snapshots[&args.a], &snapshots[&args.b]);
     let d = compare(a, b);
-    let cx = Context {
-        config: &config,
-        snapshots: &snapshots,
-        probes: &[],
-        now: 0,
-    };
-    let show = |key: &str, v: &Secret| shown(cx.key_is_secret_anywhere(key), v);
+    let show = |key: &str, v: &Secret| shown(secrecy.key_is_secret(key), v);
     let text = match settings.global.format {
         Format::Json => {
             let different: Vec<_> = d
                 .different
                 .iter()
                 .map(|(k, va, vb)| {
-                    let secret = cx.key_is_secret_anywhere(k);
+                    let secret = secrecy.key_is_secret(k);
                     let side = |v: &Secret| {
                         if secret {
                             json!({"bytes": v.len(), "fingerprint": v.fingerprint()})
@@ -186,11 +180,12 @@ pub async fn command(
 mod tests {
     use super::*;
     use crate::check::testutil::snap;
+    use crate::source::Kind;
 
     #[test]
     fn sorts_keys_into_four_groups() {
-        let a = snap("a", "", "dotenv", &[("X", "1"), ("Y", "2"), ("Z", "3")]);
-        let b = snap("b", "", "dotenv", &[("Y", "2"), ("Z", "4"), ("W", "5")]);
+        let a = snap("a", "", Kind::Dotenv, &[("X", "1"), ("Y", "2"), ("Z", "3")]);
+        let b = snap("b", "", Kind::Dotenv, &[("Y", "2"), ("Z", "4"), ("W", "5")]);
         let d = compare(&a, &b);
         assert_eq!(d.only_a, vec!["X"]);
         assert_eq!(d.only_b, vec!["W"]);

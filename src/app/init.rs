@@ -42,11 +42,9 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
     let plan = plan(&args.dir, &files);
     let text = render(&plan);
     // What we write must load; a failure here is a bug in this module.
-    crate::config::parse(crate::config::ConfigFile {
-        path: target.clone(),
-        text: text.clone(),
-    })
-    .map_err(|e| AppError::Runtime(format!("init produced a config that does not load: {e}")))?;
+    crate::config::parse(crate::config::ConfigFile::new(target.clone(), text.clone())).map_err(
+        |e| AppError::Runtime(format!("init produced a config that does not load: {e}")),
+    )?;
     if args.stdout {
         out.print(&text);
         return Ok(0);
@@ -665,9 +663,13 @@ mod tests {
         assert_eq!(staging.environment.as_deref(), Some("staging"));
         assert_eq!(staging.logical_key("JWT_SECRET_STAGING"), "JWT_SECRET");
         match &staging.kind {
-            SourceKind::Dotenv { path } => {
-                assert!(path.ends_with("config/staging.env"), "{}", path.display());
-                assert!(path.is_file(), "the path resolves beside the config");
+            SourceKind::Dotenv(d) => {
+                assert!(
+                    d.path.ends_with("config/staging.env"),
+                    "{}",
+                    d.path.display()
+                );
+                assert!(d.path.is_file(), "the path resolves beside the config");
             }
             other => panic!("{other:?}"),
         }

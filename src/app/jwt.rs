@@ -20,7 +20,6 @@ use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
 use super::{load_config, unix_now, AppError, Output};
-use crate::check::Context;
 use crate::cli::{JwtCommand, JwtMintArgs, JwtVerifyArgs, Settings};
 use crate::config::{Config, JwtProbe, ProbeKind};
 use crate::interpolate::{Lookup, ResolveError, Template};
@@ -57,7 +56,8 @@ async fn read_sources(
         None
     };
     let snapshots = super::check::gather(&config, settings).await;
-    out.redactor = super::check::redactor_for(&config, &snapshots, &[]);
+    let secrecy = super::check::secrecy(&config, &snapshots);
+    out.redactor = super::check::redactor_for(&secrecy, &snapshots, &[]);
     Ok((config, snapshots))
 }
 
@@ -279,13 +279,10 @@ async fn verify(
         None => None,
     };
     let now = unix_now();
-    let cx = Context {
-        config: &config,
-        snapshots: &snapshots,
-        probes: &[],
-        now,
-    };
-    let candidates = jwt::candidates(&snapshots, |k, v| cx.is_secret(k, Some(v)));
+    let secrecy = super::check::secrecy(&config, &snapshots);
+    let candidates = jwt::candidates(&snapshots, |e| {
+        secrecy.is_secret(&e.key, &e.native_key, &e.value)
+    });
     let v = judge(
         &token,
         expected.as_ref().map(|(l, s)| (l.as_str(), s)),

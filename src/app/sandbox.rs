@@ -55,18 +55,14 @@ pub async fn embedded(config: &mut Config) -> Result<Embedded, AppError> {
 pub fn point_at(config: &mut Config, endpoints: &Endpoints) {
     for source in config.sources.values_mut() {
         match &mut source.kind {
-            SourceKind::SecretManager { endpoint, .. } => {
-                *endpoint = Some(endpoints.google.clone());
+            SourceKind::SecretManager(s) => {
+                s.endpoint = Some(endpoints.google.clone());
             }
-            SourceKind::CloudRun {
-                endpoint,
-                secret_manager_endpoint,
-                ..
-            } => {
-                *endpoint = Some(endpoints.google.clone());
-                *secret_manager_endpoint = Some(endpoints.google.clone());
+            SourceKind::CloudRun(c) => {
+                c.endpoint = Some(endpoints.google.clone());
+                c.secret_manager_endpoint = Some(endpoints.google.clone());
             }
-            _ => {}
+            SourceKind::Dotenv(_) | SourceKind::Env(_) | SourceKind::Command(_) => {}
         }
     }
 }

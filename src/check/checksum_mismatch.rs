@@ -83,28 +83,31 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::*;
     use crate::check::stale_revision::tests::{run_check, sv, view};
+    use crate::source::Kind;
 
     #[test]
     fn mismatch_fails_and_verified_payloads_pass() {
         let t = "2026-01-01T00:00:00Z";
         let f = run_check(
             run,
-            "secret_manager",
+            Kind::SecretManager,
             vec![view("x", 0, t, &[("JWT_SECRET", "v", sv("3", t, None))])],
             vec![Issue::ChecksumMismatch {
                 key: "JWT_SECRET".into(),
-                resource: "projects/p/secrets/jwt/versions/3".into(),
+                resource: crate::report::Location::secret_version(
+                    "projects/p/secrets/jwt/versions/3",
+                ),
             }],
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].status, Status::Fail);
         assert_eq!(
-            f[0].location.as_deref(),
+            f[0].shown_location().as_deref(),
             Some("projects/p/secrets/jwt/versions/3")
         );
         let f = run_check(
             run,
-            "secret_manager",
+            Kind::SecretManager,
             vec![view("x", 0, t, &[("JWT_SECRET", "v", sv("3", t, None))])],
             vec![],
         );
@@ -112,7 +115,7 @@ mod tests {
         assert_eq!(f[0].status, Status::Pass);
         let f = run_check(
             run,
-            "secret_manager",
+            Kind::SecretManager,
             vec![view("x", 0, t, &[("A", "v", Origin::Plain)])],
             vec![],
         );

@@ -106,9 +106,10 @@ pub fn copies<'a>(cx: &'a super::Context<'_>, sources: &'a [String], key: &str) 
 /// How a finding names a source: the service or project for Google
 /// sources, the source name otherwise.
 pub fn source_display(snap: &Snapshot) -> String {
-    match snap.kind {
-        "cloud_run" | "secret_manager" => snap.display.clone(),
-        _ => snap.name.clone(),
+    if snap.kind.is_google() {
+        snap.display.clone()
+    } else {
+        snap.name.clone()
     }
 }
 

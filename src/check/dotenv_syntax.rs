@@ -1,8 +1,9 @@
 //! `dotenv-syntax`: an env file line that does not parse.
 
 use super::{declare_check, impl_check, Context};
-use crate::config::{CommandFormat, SourceKind};
-use crate::report::{Finding, Status};
+use crate::config::SourceKind;
+use crate::report::{Finding, Location, Status};
+use crate::source::command::CommandFormat;
 use crate::source::{Issue, Snapshot};
 
 declare_check! {
@@ -37,7 +38,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(DotenvSyntax::ID, Status::Fail, message.as_str())
                     .sources([snap.name.as_str()])
-                    .location(location.as_str())
+                    .location(location.clone())
                     .hint(hint_for(message)),
             );
         }
@@ -81,20 +82,20 @@ fn hint_for(message: &str) -> &'static str {
 
 /// For a source whose text driftgate parsed (an env file, a command's
 /// output): what parsed, and where it is (the file; none for a command).
-fn parsed_text(cx: &Context<'_>, snap: &Snapshot) -> Option<(String, Option<String>)> {
+fn parsed_text(cx: &Context<'_>, snap: &Snapshot) -> Option<(String, Option<Location>)> {
     match &cx.config.sources.get(&snap.name)?.kind {
-        SourceKind::Dotenv { path } => Some((
+        SourceKind::Dotenv(d) => Some((
             format!("{} parses", snap.display),
-            Some(path.display().to_string()),
+            Some(Location::whole_file(d.path.display().to_string())),
         )),
-        SourceKind::Command { format, .. } => {
-            let how = match format {
+        SourceKind::Command(c) => {
+            let how = match c.format {
                 CommandFormat::Dotenv => "parses",
                 CommandFormat::Json => "parses as JSON",
             };
             Some((format!("the output of {} {how}", snap.display), None))
         }
-        _ => None,
+        SourceKind::Env(_) | SourceKind::SecretManager(_) | SourceKind::CloudRun(_) => None,
     }
 }
 
@@ -108,11 +109,11 @@ mod tests {
         let config = testkit::config();
         let mut bad = testkit::dotenv_snapshot(&config, "test_file", &[("A", "1", 1)]);
         bad.issues.push(Issue::Syntax {
-            location: "config/test.env:3".into(),
+            location: Location::file(&"config/test.env".into(), 3),
             message: "no `=` on this line (expected KEY=value)".into(),
         });
         bad.issues.push(Issue::Syntax {
-            location: "config/test.env:9".into(),
+            location: Location::file(&"config/test.env".into(), 9),
             message: "config/test.env is not valid UTF-8 (first invalid byte on line 9)".into(),
         });
         let good =
@@ -122,7 +123,7 @@ mod tests {
         let out = testkit::run(&config, vec![bad, good, cmd, json], vec![], run);
         let got: Vec<_> = out
             .iter()
-            .map(|f| (f.status, f.location.clone(), f.message.clone()))
+            .map(|f| (f.status, f.shown_location(), f.message.clone()))
             .collect();
         assert_eq!(
             got,
@@ -173,7 +174,8 @@ mod tests {
             }
             seen.insert(hint);
         }
-        let (_, issues) = crate::source::dotenv::parse_bytes(b"A=\xff", "f", |l| format!("f:{l}"));
+        let (_, issues) =
+            crate::source::dotenv::parse_bytes(b"A=\xff", "f", |l| Location::file(&"f".into(), l));
         let [Issue::Syntax { message, .. }] = &issues[..] else {
             panic!("{issues:?}")
         };

@@ -3,7 +3,7 @@
 use indexmap::IndexMap;
 
 use super::{declare_check, impl_check, Context};
-use crate::report::{Finding, Status};
+use crate::report::{Finding, Location, Status};
 use crate::source::Issue;
 
 declare_check! {
@@ -21,7 +21,7 @@ impl_check!(DuplicateKey, run);
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
         // Key -> every line it is defined on, and the winning location.
-        let mut seen: IndexMap<&str, (Vec<usize>, &str)> = IndexMap::new();
+        let mut seen: IndexMap<&str, (Vec<usize>, Option<&Location>)> = IndexMap::new();
         for issue in &snap.issues {
             let Issue::DuplicateKey {
                 key,
@@ -31,11 +31,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             else {
                 continue;
             };
-            let (lines, last) = seen.entry(key).or_insert_with(|| (vec![*first_line], ""));
-            if let Some(line) = line_of(location) {
+            let (lines, last) = seen.entry(key).or_insert_with(|| (vec![*first_line], None));
+            if let Some(line) = location.line() {
                 lines.push(line);
             }
-            *last = location;
+            *last = Some(location);
         }
         for (key, (mut lines, location)) in seen {
             lines.sort_unstable();
@@ -64,16 +64,11 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 Finding::new(DuplicateKey::ID, Status::Warn, message)
                     .keys([key])
                     .sources([snap.name.as_str()])
-                    .location(location)
+                    .location_opt(location.cloned())
                     .hint(hint),
             );
         }
     }
-}
-
-/// The line number at the end of `path:LINE`.
-fn line_of(location: &str) -> Option<usize> {
-    location.rsplit_once(':')?.1.parse().ok()
 }
 
 /// `4`, `4 and 9`, `4, 9 and 12`; a long list keeps its first three and
@@ -99,7 +94,7 @@ mod tests {
     fn dup(key: &str, line: usize, first_line: usize) -> Issue {
         Issue::DuplicateKey {
             key: key.into(),
-            location: format!("config/test.env:{line}"),
+            location: Location::file(&"config/test.env".into(), line),
             first_line,
         }
     }
@@ -130,7 +125,7 @@ mod tests {
             let f = &out[0];
             assert_eq!(f.status, Status::Warn);
             assert_eq!(f.message, want_msg);
-            assert_eq!(f.location.as_deref(), Some(want_loc));
+            assert_eq!(f.shown_location().as_deref(), Some(want_loc));
             assert_eq!(f.hint.as_deref(), Some(want_hint));
             assert_eq!(f.keys, vec!["SERVICE_SECRET"]);
             assert_eq!(f.sources, vec!["test_file"]);

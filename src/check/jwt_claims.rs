@@ -42,7 +42,7 @@ fn check_token(cx: &Context<'_>, o: &ProbeOutcome, tc: &TokenCheck, out: &mut Ve
     let finding = |status, message: String| {
         Finding::new(JwtClaims::ID, status, message)
             .sources(sources.clone())
-            .location(&o.location)
+            .location(o.location.clone())
     };
     let decoded = match jwt::decode_for_display(tc.token.expose()) {
         Ok(d) => d,
@@ -159,12 +159,7 @@ mod tests {
         let config = config();
         let snaps = snapshots(&config, &[("staging_file", &[("JWT_SECRET", STAGING)])]);
         let outcomes = [outcome(tc)];
-        let cx = Context {
-            config: &config,
-            snapshots: &snaps,
-            probes: &outcomes,
-            now: NOW,
-        };
+        let cx = Context::new(&config, &snaps, &outcomes, NOW);
         let mut out = Vec::new();
         run(&cx, &mut out);
         out
@@ -233,7 +228,7 @@ mod tests {
             for (f, (status, fragment)) in got.iter().zip(want) {
                 assert_eq!((f.check, f.status), ("jwt-claims", status), "case {i}");
                 assert!(f.message.contains(fragment), "case {i}: {}", f.message);
-                assert_eq!(f.location.as_deref(), Some("probe p"));
+                assert_eq!(f.shown_location().as_deref(), Some("probe p"));
             }
         }
     }

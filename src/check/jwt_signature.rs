@@ -47,7 +47,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         Status::Error,
                         format!("probe {} could not mint a token: {e}", o.name),
                     )
-                    .location(&o.location),
+                    .location(o.location.clone()),
                 );
             }
         }
@@ -125,7 +125,7 @@ fn check_token(
                 format!("{} cannot be verified: {e}", subj.text),
             )
             .sources(signing_sources)
-            .location(&o.location),
+            .location(o.location.clone()),
         );
         return;
     }
@@ -133,14 +133,8 @@ fn check_token(
         let (exp_source, exp_key) = source_key(cx, label).unzip();
         let expected = match expected {
             Ok(s) => s,
-            Err(ResolveError::MissingKey {
-                reference,
-                source_name,
-                key,
-            }) => {
-                out.push(missing_key(cx, o, reference, source_name, key));
-                continue;
-            }
+            // A key the source does not hold is `key-missing`'s to report.
+            Err(ResolveError::MissingKey { .. }) => continue,
             Err(e) => {
                 // The source-unavailable ERROR (or offline SKIP) says why.
                 out.push(
@@ -151,7 +145,7 @@ fn check_token(
                     )
                     .keys(exp_key)
                     .sources(exp_source)
-                    .location(&o.location),
+                    .location(o.location.clone()),
                 );
                 continue;
             }
@@ -164,7 +158,7 @@ fn check_token(
             ),
             Err(VerifyError::BadSignature) => {
                 let all = candidates.get_or_insert_with(|| {
-                    jwt::candidates(cx.snapshots, |k, v| cx.is_secret(k, Some(v)))
+                    jwt::candidates(cx.snapshots, |e| cx.entry_is_secret(e))
                 });
                 mismatch(cx, &subj, tc, label, expected, all)
             }
@@ -178,7 +172,7 @@ fn check_token(
             finding
                 .keys(exp_key)
                 .sources(signing_sources.iter().cloned().chain(exp_source))
-                .location(&o.location),
+                .location(o.location.clone()),
         );
     }
 }
@@ -305,39 +299,6 @@ fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// `key-missing` for a `verify_with` naming a key its source does not hold.
-fn missing_key(
-    cx: &Context<'_>,
-    o: &ProbeOutcome,
-    reference: &str,
-    source: &str,
-    key: &str,
-) -> Finding {
-    let elsewhere: Vec<&str> = cx
-        .snapshots
-        .values()
-        .filter(|s| s.name != source && s.views.iter().any(|v| v.entries.contains_key(key)))
-        .map(|s| s.name.as_str())
-        .collect();
-    let mut message = format!(
-        "{key} is missing from {source}: probe {} cannot verify its token with {reference}",
-        o.name
-    );
-    if !elsewhere.is_empty() {
-        message.push_str(&format!(
-            " (present in {})",
-            super::compare::join_names(&elsewhere)
-        ));
-    }
-    Finding::new(super::key_missing::KeyMissing::ID, Status::Fail, message)
-        .keys([key])
-        .sources([source])
-        .location(&o.location)
-        .hint(format!(
-            "add {key} to {source}, or fix the reference in the probe's verify_with"
-        ))
-}
-
 #[cfg(test)]
 pub(super) mod tests {
     use std::time::Duration;
@@ -349,6 +310,7 @@ pub(super) mod tests {
     use super::*;
     use crate::config::{Config, ConfigFile};
     use crate::probe::jwt::Observation;
+    use crate::report::Location;
     use crate::source::{Snapshot, SourceState};
 
     pub const NOW: u64 = 1_800_000_000;
@@ -372,11 +334,7 @@ kind = "env"
 prefix = "C_"
 environment = "test"
 "#;
-        crate::config::parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text: text.into(),
-        })
-        .unwrap()
+        crate::config::parse(ConfigFile::new("driftgate.toml", text)).unwrap()
     }
 
     /// Snapshots: source -> [(key, value)].
@@ -389,11 +347,14 @@ environment = "test"
                 let cfg = &config.sources[*name];
                 let snap = crate::source::flat_snapshot(
                     cfg,
-                    "env",
                     name.to_string(),
-                    entries
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), Secret::new(*v), format!("env:{k}"))),
+                    entries.iter().map(|(k, v)| {
+                        (
+                            k.to_string(),
+                            Secret::new(*v),
+                            Location::EnvVar(k.to_string()),
+                        )
+                    }),
                 );
                 (name.to_string(), snap)
             })
@@ -414,7 +375,7 @@ environment = "test"
     pub fn outcome(tc: TokenCheck) -> ProbeOutcome {
         ProbeOutcome {
             name: "p".into(),
-            location: "probe p".into(),
+            location: Location::probe("p"),
             result: ProbeResult::Jwt(Observation {
                 token: Some(tc.token.clone()),
                 check: Some(tc),
@@ -443,15 +404,18 @@ environment = "test"
     }
 
     fn eval(snaps: &IndexMap<String, Snapshot>, outcomes: &[ProbeOutcome]) -> Vec<Finding> {
+        eval_checks(snaps, outcomes, &["jwt-signature"])
+    }
+
+    fn eval_checks(
+        snaps: &IndexMap<String, Snapshot>,
+        outcomes: &[ProbeOutcome],
+        checks: &[&str],
+    ) -> Vec<Finding> {
         let config = config();
-        let cx = Context {
-            config: &config,
-            snapshots: snaps,
-            probes: outcomes,
-            now: NOW,
-        };
-        let mut out = Vec::new();
-        run(&cx, &mut out);
+        let cx = Context::new(&config, snaps, outcomes, NOW);
+        let only: Vec<String> = checks.iter().map(|c| c.to_string()).collect();
+        let out = crate::check::evaluate(&cx, &crate::check::Selection::new(&only, &[]).unwrap());
         for f in &out {
             let text = format!("{} {:?}", f.message, f.hint);
             assert!(!text.contains("secret-value"), "a value leaked: {text}");
@@ -605,12 +569,18 @@ environment = "test"
         ];
         let snaps = standard();
         for (i, (tok, by, expected, want)) in cases.into_iter().enumerate() {
-            let got = eval(&snaps, &[outcome(check(tok, by, expected))]);
+            // With key-missing, which reports a verify_with naming a key
+            // the source does not hold.
+            let got = eval_checks(
+                &snaps,
+                &[outcome(check(tok, by, expected))],
+                &["key-missing", "jwt-signature"],
+            );
             assert_eq!(got.len(), want.len(), "case {i}: {got:#?}");
             for (f, (id, status, fragment)) in got.iter().zip(want) {
                 assert_eq!((f.check, f.status), (id, status), "case {i}: {f:#?}");
                 assert!(f.message.contains(fragment), "case {i}: {}", f.message);
-                assert_eq!(f.location.as_deref(), Some("probe p"));
+                assert_eq!(f.shown_location().as_deref(), Some("probe p"));
             }
         }
     }
@@ -700,7 +670,7 @@ environment = "test"
         let outcomes = vec![
             ProbeOutcome {
                 name: "p".into(),
-                location: "probe p".into(),
+                location: Location::probe("p"),
                 result: ProbeResult::Jwt(Observation {
                     token: None,
                     check: None,
@@ -710,7 +680,7 @@ environment = "test"
             },
             ProbeOutcome {
                 name: "q".into(),
-                location: "probe q".into(),
+                location: Location::probe("q"),
                 result: ProbeResult::Unresolved(ResolveError::MissingKey {
                     reference: "${a.B}".into(),
                     source_name: "a".into(),

@@ -72,6 +72,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::super::testutil::{config, run, snap};
     use super::*;
+    use crate::source::Kind;
 
     #[test]
     fn table() {
@@ -97,7 +98,7 @@ sources = ["prod"]
             let f = run(
                 &KeyForbidden,
                 &cfg,
-                vec![snap("prod", "production", "dotenv", pairs)],
+                vec![snap("prod", "production", Kind::Dotenv, pairs)],
                 &[],
             );
             assert_eq!(f.len(), 1);

@@ -4,8 +4,10 @@ use super::compare::{join_names, source_display};
 use super::{declare_check, impl_check, Context};
 use crate::config::RuleKind;
 use crate::interpolate::ResolveError;
-use crate::probe::ProbeResult;
-use crate::report::{Finding, Status};
+use std::sync::Arc;
+
+use crate::probe::{ProbeOutcome, ProbeResult};
+use crate::report::{Finding, Location, RunLocation, Status};
 use crate::source::{Issue, Snapshot};
 
 declare_check! {
@@ -54,7 +56,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                                 )
                                 .keys([key.as_str()])
                                 .sources([snap.name.as_str()])
-                                .location(location)
+                                .location(Location::run(location))
                                 .hint("deploy a new revision with the key, or move traffic off the old revision"),
                             );
                         }
@@ -96,6 +98,18 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
     }
     for probe in cx.probes {
+        for tc in probe.token_checks() {
+            for (_, expected) in &tc.expected {
+                if let Err(ResolveError::MissingKey {
+                    reference,
+                    source_name,
+                    key,
+                }) = expected
+                {
+                    out.push(missing_key(cx, probe, reference, source_name, key));
+                }
+            }
+        }
         if let ProbeResult::Unresolved(ResolveError::MissingKey {
             reference,
             source_name,
@@ -119,10 +133,43 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// `key-missing` for a `verify_with` naming a key its source does not hold.
+fn missing_key(
+    cx: &Context<'_>,
+    o: &ProbeOutcome,
+    reference: &str,
+    source: &str,
+    key: &str,
+) -> Finding {
+    let elsewhere: Vec<&str> = cx
+        .snapshots
+        .values()
+        .filter(|s| s.name != source && s.views.iter().any(|v| v.entries.contains_key(key)))
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut message = format!(
+        "{key} is missing from {source}: probe {} cannot verify its token with {reference}",
+        o.name
+    );
+    if !elsewhere.is_empty() {
+        message.push_str(&format!(
+            " (present in {})",
+            super::compare::join_names(&elsewhere)
+        ));
+    }
+    Finding::new(KeyMissing::ID, Status::Fail, message)
+        .keys([key])
+        .sources([source])
+        .location(o.location.clone())
+        .hint(format!(
+            "add {key} to {source}, or fix the reference in the probe's verify_with"
+        ))
+}
+
 enum Missing {
     Nowhere,
     Everywhere,
-    Revisions(Vec<(String, String)>),
+    Revisions(Vec<(String, Arc<RunLocation>)>),
 }
 
 fn missing_views(snap: &Snapshot, key: &str) -> Missing {
@@ -171,15 +218,8 @@ fn missing_everywhere(cx: &Context<'_>, snap: &Snapshot, key: &str) -> Finding {
     let location = snap
         .primary()
         .and_then(|v| v.revision.as_ref())
-        .map(|r| r.location.clone())
-        .or_else(
-            || match &cx.config.sources.get(&snap.name).map(|s| &s.kind) {
-                Some(crate::config::SourceKind::Dotenv { path }) => {
-                    Some(path.display().to_string())
-                }
-                _ => None,
-            },
-        );
+        .map(|r| Location::run(r.location.clone()))
+        .or_else(|| cx.config.sources.get(&snap.name)?.location());
     Finding::new(
         KeyMissing::ID,
         Status::Fail,
@@ -200,6 +240,7 @@ fn missing_everywhere(cx: &Context<'_>, snap: &Snapshot, key: &str) -> Finding {
 mod tests {
     use super::super::testutil::{config, run, snap, with_revision};
     use super::*;
+    use crate::source::Kind;
 
     const CFG: &str = r#"
 [sources.staging_file]
@@ -227,19 +268,19 @@ sources = ["staging_backend"]
             snap(
                 "staging_file",
                 "staging",
-                "dotenv",
+                Kind::Dotenv,
                 &[(k, "bypass-1234567")],
             ),
             snap(
                 "staging_secrets",
                 "staging",
-                "dotenv",
+                Kind::Dotenv,
                 &[(k, "bypass-1234567")],
             ),
             snap(
                 "staging_backend",
                 "staging",
-                "cloud_run",
+                Kind::CloudRun,
                 &[("JWT_SECRET", "x")],
             ),
         ];
@@ -255,11 +296,16 @@ sources = ["staging_backend"]
     #[test]
     fn present_passes_and_partial_revisions_fail() {
         let k = "E2E_OAUTH_SIMULATION_KEY";
-        let ok = vec![snap("staging_backend", "staging", "cloud_run", &[(k, "v")])];
+        let ok = vec![snap(
+            "staging_backend",
+            "staging",
+            Kind::CloudRun,
+            &[(k, "v")],
+        )];
         let f = run(&KeyMissing, &config(CFG), ok, &[]);
         assert_eq!(f[0].status, Status::Pass);
         let split = with_revision(
-            snap("staging_backend", "staging", "cloud_run", &[(k, "v")]),
+            snap("staging_backend", "staging", Kind::CloudRun, &[(k, "v")]),
             "svc-00041",
             10,
             &[],
@@ -272,12 +318,15 @@ sources = ["staging_backend"]
             "{}",
             f[0].message
         );
-        assert_eq!(f[0].location.as_deref(), Some("run: p/r/svc@svc-00041"));
+        assert_eq!(
+            f[0].shown_location().as_deref(),
+            Some("run: p/r/svc@svc-00041")
+        );
     }
 
     #[test]
     fn unread_sources_make_no_failure() {
-        let mut s = snap("staging_backend", "staging", "cloud_run", &[]);
+        let mut s = snap("staging_backend", "staging", Kind::CloudRun, &[]);
         s.state = crate::source::SourceState::Unavailable;
         assert!(run(&KeyMissing, &config(CFG), vec![s], &[]).is_empty());
     }

@@ -33,14 +33,15 @@ pub mod compare;
 mod props;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod waiver;
 
 use indexmap::IndexMap;
 
 use crate::config::Config;
 use crate::probe::ProbeOutcome;
-use crate::report::Finding;
-use crate::secret::{self, Secret};
-use crate::source::Snapshot;
+use crate::report::{Finding, Report};
+use crate::secret::{Secrecy, Secret};
+use crate::source::{Entry, Snapshot};
 
 /// Where a check's findings are grouped in the human report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -182,32 +183,45 @@ pub struct Context<'a> {
     pub probes: &'a [ProbeOutcome],
     /// Unix seconds, fixed for the run (tests pass their own).
     pub now: u64,
+    /// Which values are secret.
+    pub secrecy: Secrecy,
 }
 
-impl Context<'_> {
-    /// True when a key is secret: the config says so, or its name or (when
-    /// given) its value looks like one.
-    pub fn is_secret(&self, key: &str, value: Option<&Secret>) -> bool {
-        if let Some(flag) = self.config.keys.get(key).and_then(|k| k.secret) {
-            return flag;
+impl<'a> Context<'a> {
+    /// The context of a run: what was read and observed, at `now`.
+    pub fn new(
+        config: &'a Config,
+        snapshots: &'a IndexMap<String, Snapshot>,
+        probes: &'a [ProbeOutcome],
+        now: u64,
+    ) -> Self {
+        Context {
+            secrecy: Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries)),
+            config,
+            snapshots,
+            probes,
+            now,
         }
-        secret::name_looks_secret(key)
-            || value.is_some_and(|v| secret::value_looks_secret(v.expose()))
     }
 
-    /// True when any read value of this key, in any source, looks secret.
-    pub fn key_is_secret_anywhere(&self, key: &str) -> bool {
-        if let Some(flag) = self.config.keys.get(key).and_then(|k| k.secret) {
-            return flag;
+    /// True when a value is secret (see [`Secrecy`]); without a value, by
+    /// its name and the config.
+    pub fn is_secret(&self, key: &str, value: Option<&Secret>) -> bool {
+        match value {
+            Some(v) => self.secrecy.is_secret(key, key, v),
+            None => self.secrecy.name_is_secret(key),
         }
-        secret::name_looks_secret(key)
-            || self.snapshots.values().any(|s| {
-                s.views.iter().any(|v| {
-                    v.entries
-                        .get(key)
-                        .is_some_and(|e| secret::value_looks_secret(e.value.expose()))
-                })
-            })
+    }
+
+    /// True when an entry is secret: by its logical or native name, the
+    /// config, or its value.
+    pub fn entry_is_secret(&self, e: &Entry) -> bool {
+        self.secrecy.is_secret(&e.key, &e.native_key, &e.value)
+    }
+
+    /// True when any read copy of this key, in any source, is secret.
+    pub fn key_is_secret_anywhere(&self, key: &str) -> bool {
+        self.secrecy.key_is_secret(key)
     }
 
     /// Snapshots of these source names that were selected, in the given order.
@@ -216,13 +230,84 @@ impl Context<'_> {
     }
 }
 
-/// Runs every check.
-pub fn evaluate(cx: &Context<'_>) -> Vec<Finding> {
+/// Which checks a run evaluates: `--only` and `--skip`, by known ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    only: Vec<&'static str>,
+    skip: Vec<&'static str>,
+}
+
+impl Selection {
+    /// Every check.
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    /// `--only` and `--skip`; an id that names no check is an error (the
+    /// one sentence a usage error prints).
+    pub fn new(only: &[String], skip: &[String]) -> Result<Selection, String> {
+        let known = |id: &String| {
+            find(id).map(|c| c.id()).ok_or_else(|| {
+                let ids: Vec<&str> = CHECKS.iter().map(|c| c.id()).collect();
+                format!("unknown check id `{id}` (known: {})", ids.join(", "))
+            })
+        };
+        Ok(Selection {
+            only: only.iter().map(known).collect::<Result<_, _>>()?,
+            skip: skip.iter().map(known).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// True when the check with this id runs.
+    pub fn includes(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.contains(&id)) && !self.skip.contains(&id)
+    }
+}
+
+/// Runs the selected checks, in registry order.
+pub fn evaluate(cx: &Context<'_>, selection: &Selection) -> Vec<Finding> {
     let mut out = Vec::new();
-    for check in CHECKS {
+    for check in CHECKS.iter().filter(|c| selection.includes(c.id())) {
+        let before = out.len();
         check.run(cx, &mut out);
+        debug_assert!(
+            out[before..].iter().all(|f| f.check == check.id()),
+            "{} made a finding of another check",
+            check.id()
+        );
     }
     out
+}
+
+/// Evaluates a run into its report: the selected checks, then the waivers
+/// that accept some of their findings. The one place a report is made.
+pub fn report(cx: &Context<'_>, selection: &Selection, strict: bool) -> Report {
+    let mut findings = evaluate(cx, selection);
+    waiver::apply(
+        &mut findings,
+        &cx.config.waivers,
+        crate::time::Timestamp::from_unix(cx.now as i64).day(),
+    );
+    let config = cx.config;
+    Report {
+        findings,
+        strict,
+        started_at: cx.now,
+        config: crate::report::ConfigTables {
+            path: config.file.shown(),
+            sources: config
+                .sources
+                .values()
+                .map(|s| (s.name.clone(), s.line))
+                .collect(),
+            probes: config
+                .probes
+                .iter()
+                .map(|p| (p.name.clone(), p.line))
+                .collect(),
+        },
+        ..Report::default()
+    }
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     Status::Skip,
                     format!("probe {} was not run: {why}", probe.name),
                 )
-                .location(probe.location.as_str()),
+                .location(probe.location.clone()),
             );
         }
     }
@@ -50,17 +50,18 @@ mod tests {
     use super::*;
     use crate::check::source_unavailable::testkit;
     use crate::probe::ProbeOutcome;
+    use crate::report::Location;
 
     #[test]
     fn one_skip_per_skipped_source_and_probe() {
         let config = testkit::config();
         let mut skipped = testkit::dotenv_snapshot(&config, "staging_file", &[]);
         skipped.state = SourceState::Skipped("--offline: network sources are not read".into());
-        skipped.kind = "secret_manager";
+        skipped.kind = crate::source::Kind::SecretManager;
         let read = testkit::dotenv_snapshot(&config, "test_file", &[("A", "1", 1)]);
         let probe = |name: &str, result| ProbeOutcome {
             name: name.into(),
-            location: format!("probe {name}"),
+            location: Location::probe(name),
             result,
             elapsed: std::time::Duration::ZERO,
         };
@@ -81,7 +82,7 @@ mod tests {
         let out = testkit::run(&config, vec![skipped, read], probes, run);
         let got: Vec<_> = out
             .iter()
-            .map(|f| (f.status, f.message.as_str(), f.location.as_deref()))
+            .map(|f| (f.status, f.message.as_str(), f.shown_location()))
             .collect();
         assert_eq!(
             got,
@@ -95,7 +96,7 @@ mod tests {
                 (
                     Status::Skip,
                     "probe e2e-bypass was not run: --offline: network probes are not run",
-                    Some("probe e2e-bypass")
+                    Some("probe e2e-bypass".to_string())
                 ),
             ]
         );

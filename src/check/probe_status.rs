@@ -257,7 +257,9 @@ pub(super) fn not_run(check: &'static str, o: &ProbeOutcome, e: &ResolveError) -
 pub(super) mod tests {
     use super::*;
     use crate::config::{parse, Config, ConfigFile};
+    use crate::report::Location;
     use crate::secret::Secret;
+    use crate::source::Kind;
     use crate::source::{Entry, Origin, Snapshot, SourceState, View};
     use indexmap::IndexMap;
 
@@ -297,11 +299,7 @@ url = "wss://ws.example/ws"
 headers = { "X-E2E-Test" = "true" }
 expect = "rejected"
 "#;
-        parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text: text.into(),
-        })
-        .unwrap()
+        parse(ConfigFile::new("driftgate.toml", text)).unwrap()
     }
 
     /// Snapshots where the two sources hold `a` and `b` for the bypass key.
@@ -315,7 +313,7 @@ expect = "rejected"
                     key: "E2E_OAUTH_SIMULATION_KEY".into(),
                     native_key: "E2E_OAUTH_SIMULATION_KEY".into(),
                     value: Secret::new(value),
-                    location: format!("{name}:1"),
+                    location: Location::file(&name.into(), 1),
                     origin: Origin::Plain,
                 },
             );
@@ -324,7 +322,7 @@ expect = "rejected"
                 Snapshot {
                     name: name.into(),
                     environment: Some("staging".into()),
-                    kind: "env",
+                    kind: Kind::Env,
                     state: SourceState::Read,
                     views: vec![view],
                     issues: vec![],
@@ -339,7 +337,10 @@ expect = "rejected"
     fn http_outcome(status: u16, body: &str, problem: Option<&str>) -> ProbeOutcome {
         ProbeOutcome {
             name: "bypass".into(),
-            location: "probe bypass (POST https://auth.example/auth/e2e/test-auth)".into(),
+            location: Location::Probe {
+                name: "bypass".into(),
+                request: Some("POST https://auth.example/auth/e2e/test-auth".into()),
+            },
             result: ProbeResult::Http(http::Observation {
                 method: "POST".into(),
                 url: "https://auth.example/auth/e2e/test-auth".into(),
@@ -426,12 +427,7 @@ expect = "rejected"
         ] {
             let snaps = snapshots(key_a, b_value);
             let probes = vec![http_outcome(status, body, problem)];
-            let cx = Context {
-                config: &config,
-                snapshots: &snaps,
-                probes: &probes,
-                now: 0,
-            };
+            let cx = Context::new(&config, &snaps, &probes, 0);
             let mut out = Vec::new();
             run(&cx, &mut out);
             assert_eq!(out.len(), 1, "{out:?}");
@@ -444,7 +440,7 @@ expect = "rejected"
                 assert!(!hint.contains("bypass-key-"), "a value leaked: {hint}");
             }
             assert_eq!(
-                f.location.as_deref(),
+                f.shown_location().as_deref(),
                 Some("probe bypass (POST https://auth.example/auth/e2e/test-auth)")
             );
         }
@@ -472,7 +468,7 @@ expect = "rejected"
         let snaps = snapshots("a", "b");
         let mk = |e: ResolveError| ProbeOutcome {
             name: "bypass".into(),
-            location: "probe bypass".into(),
+            location: Location::probe("bypass"),
             result: ProbeResult::Unresolved(e),
             elapsed: Duration::ZERO,
         };
@@ -487,12 +483,7 @@ expect = "rejected"
                 probe: "login".into(),
             }),
         ];
-        let cx = Context {
-            config: &config,
-            snapshots: &snaps,
-            probes: &probes,
-            now: 0,
-        };
+        let cx = Context::new(&config, &snaps, &probes, 0);
         let mut out = Vec::new();
         run(&cx, &mut out);
         assert_eq!(out.len(), 1, "{out:?}");

@@ -81,6 +81,7 @@ fn hint(e: &NetError) -> String {
 mod tests {
     use super::*;
     use crate::probe::{http, ProbeOutcome};
+    use crate::report::Location;
     use std::time::Duration;
 
     #[test]
@@ -114,7 +115,10 @@ mod tests {
         ] {
             let probes = vec![ProbeOutcome {
                 name: "bypass".into(),
-                location: "probe bypass (POST x)".into(),
+                location: Location::Probe {
+                    name: "bypass".into(),
+                    request: Some("POST x".into()),
+                },
                 result: ProbeResult::Http(http::Observation {
                     method: "POST".into(),
                     url: "x".into(),
@@ -127,12 +131,7 @@ mod tests {
                 }),
                 elapsed: Duration::ZERO,
             }];
-            let cx = Context {
-                config: &config,
-                snapshots: &snaps,
-                probes: &probes,
-                now: 0,
-            };
+            let cx = Context::new(&config, &snaps, &probes, 0);
             let mut out = Vec::new();
             run(&cx, &mut out);
             assert_eq!(out.len(), 1);

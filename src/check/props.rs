@@ -16,6 +16,7 @@ use super::testutil::{config, snap, with_revision};
 use crate::report::render::{render, Format, RenderOptions};
 use crate::report::Report;
 use crate::secret::url_encode;
+use crate::source::Kind;
 use crate::source::Snapshot;
 
 const CFG: &str = r#"
@@ -122,7 +123,7 @@ fn snapshots(s: &[String; 7]) -> Vec<Snapshot> {
     let [jwt, jwt_other, api, db, salt, bypass, weak] = s;
     let api_nl = format!("{api}\n");
     let weak_prod = format!("change-me-{weak}");
-    let backend = snap("staging_backend", "staging", "cloud_run", &[]);
+    let backend = snap("staging_backend", "staging", Kind::CloudRun, &[]);
     let backend = with_revision(
         backend,
         "svc-00002-new",
@@ -150,7 +151,7 @@ fn snapshots(s: &[String; 7]) -> Vec<Snapshot> {
         snap(
             "staging_file",
             "staging",
-            "dotenv",
+            Kind::Dotenv,
             &[
                 ("JWT_SECRET", jwt),
                 ("API_KEY", api),
@@ -161,7 +162,7 @@ fn snapshots(s: &[String; 7]) -> Vec<Snapshot> {
         snap(
             "staging_secrets",
             "staging",
-            "dotenv",
+            Kind::Dotenv,
             &[
                 ("JWT_SECRET", jwt_other),
                 ("API_KEY", &api_nl),
@@ -172,13 +173,13 @@ fn snapshots(s: &[String; 7]) -> Vec<Snapshot> {
         snap(
             "test_file",
             "test",
-            "dotenv",
+            Kind::Dotenv,
             &[("JWT_SECRET", jwt), ("API_KEY", api)],
         ),
         snap(
             "production_file",
             "production",
-            "dotenv",
+            Kind::Dotenv,
             &[("E2E_BYPASS_KEY", bypass), ("JWT_SECRET", &weak_prod)],
         ),
     ]
@@ -194,8 +195,8 @@ proptest! {
             .into_iter()
             .map(|s| (s.name.clone(), s))
             .collect();
-        let cx = super::Context { config: &cfg, snapshots: &snapshots, probes: &[], now: 1_790_000_000 };
-        let findings = super::evaluate(&cx);
+        let cx = super::Context::new(&cfg, &snapshots, &[], 1_790_000_000);
+        let findings = super::evaluate(&cx, &super::Selection::all());
         // Not vacuous: the checks compared the values and found the drift.
         for id in ["value-mismatch", "value-shared", "key-forbidden", "weak-secret"] {
             prop_assert!(
@@ -203,7 +204,7 @@ proptest! {
                 "no {id} FAIL in {findings:?}"
             );
         }
-        let report = Report { findings, duration_ms: 7, strict: false, started_at: 1_790_000_000, timings: Vec::new() };
+        let report = Report { findings, duration_ms: 7, started_at: 1_790_000_000, ..Report::default() };
         let needles: Vec<String> = s.iter().flat_map(|v| forms(v)).collect();
         for format in Format::ALL {
             for verbose in [false, true] {

@@ -2,7 +2,7 @@
 
 use super::{declare_check, impl_check, Context};
 use crate::report::{Finding, Status};
-use crate::source::Origin;
+use crate::source::{Kind, Origin};
 
 declare_check! {
 /// A secret key set as a plain value on Cloud Run instead of a `secretKeyRef`.
@@ -19,7 +19,7 @@ impl_check!(SecretPlainEnv, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != "cloud_run" {
+        if !snap.is_read() || snap.kind != Kind::CloudRun {
             continue;
         }
         let service = snap.display.clone();
@@ -89,7 +89,7 @@ mod tests {
         ] {
             let f = run_check(
                 run,
-                "cloud_run",
+                Kind::CloudRun,
                 vec![view("svc-1", 100, t, &entries)],
                 vec![],
             );
@@ -103,7 +103,7 @@ mod tests {
         }
         let f = run_check(
             run,
-            "dotenv",
+            Kind::Dotenv,
             vec![view("x", 0, t, &[("SERVICE_SECRET", "v", Origin::Plain)])],
             vec![],
         );

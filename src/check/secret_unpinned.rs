@@ -2,7 +2,7 @@
 
 use super::{declare_check, impl_check, Context};
 use crate::report::{Finding, Status};
-use crate::source::Origin;
+use crate::source::{Kind, Origin};
 
 declare_check! {
 /// A Cloud Run `secretKeyRef` on `latest`.
@@ -20,7 +20,7 @@ impl_check!(SecretUnpinned, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != "cloud_run" {
+        if !snap.is_read() || snap.kind != Kind::CloudRun {
             continue;
         }
         let mut seen: Vec<(String, String)> = Vec::new();
@@ -99,7 +99,7 @@ mod tests {
         }
         let f = run_check(
             run,
-            "cloud_run",
+            Kind::CloudRun,
             vec![
                 view("svc-1", 50, t, &[("JWT_SECRET", "x", latest.clone())]),
                 view("svc-2", 50, t, &[("JWT_SECRET", "x", latest)]),
@@ -115,7 +115,7 @@ mod tests {
         assert!(f[0].hint.as_deref().unwrap().contains("JWT_SECRET=jwt:4"));
         let f = run_check(
             run,
-            "cloud_run",
+            Kind::CloudRun,
             vec![view("svc-1", 100, t, &[("JWT_SECRET", "x", pinned)])],
             vec![],
         );
@@ -124,7 +124,7 @@ mod tests {
         // Plain values and other kinds are not this check's business.
         let f = run_check(
             run,
-            "cloud_run",
+            Kind::CloudRun,
             vec![view("svc-1", 100, t, &[("A", "x", Origin::Plain)])],
             vec![],
         );

@@ -48,7 +48,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 Finding::new(SourceUnavailable::ID, Status::Error, message)
                     .keys(key.iter().cloned())
                     .sources([snap.name.as_str()])
-                    .location(resource.as_str())
+                    .location(resource.clone())
                     .hint_opt(hint.clone()),
             );
         }
@@ -78,14 +78,17 @@ mod tests {
         missing.state = SourceState::Unavailable;
         missing.issues.push(Issue::Unavailable {
             key: None,
-            resource: "config/staging.env".into(),
+            resource: crate::report::Location::whole_file("config/staging.env"),
             reason: "the file does not exist".into(),
             hint: Some("check `path`".into()),
         });
         let mut one_key = testkit::dotenv_snapshot(&config, "vault_json", &[("A", "1", 1)]);
         one_key.issues.push(Issue::Unavailable {
             key: Some("NESTED".into()),
-            resource: "cmd:vault".into(),
+            resource: crate::report::Location::Command {
+                program: "vault".into(),
+                line: None,
+            },
             reason: "its value is an object, not a string".into(),
             hint: None,
         });
@@ -100,7 +103,7 @@ mod tests {
                 (
                     f.status,
                     f.message.as_str(),
-                    f.location.as_deref(),
+                    f.shown_location(),
                     f.keys.clone(),
                     f.sources.clone(),
                     f.hint.as_deref(),
@@ -113,7 +116,7 @@ mod tests {
                 (
                     Status::Error,
                     "staging_file could not be read: config/staging.env: the file does not exist",
-                    Some("config/staging.env"),
+                    Some("config/staging.env".to_string()),
                     vec![],
                     vec!["staging_file".to_string()],
                     Some("check `path`"),
@@ -122,7 +125,7 @@ mod tests {
                     Status::Error,
                     "NESTED in vault_json could not be read: cmd:vault: its value is an object, \
                      not a string",
-                    Some("cmd:vault"),
+                    Some("cmd:vault".to_string()),
                     vec!["NESTED".to_string()],
                     vec!["vault_json".to_string()],
                     None,
@@ -149,14 +152,15 @@ pub(super) mod testkit {
     use crate::config::{Config, ConfigFile, SourceKind};
     use crate::probe::ProbeOutcome;
     use crate::report::Finding;
+    use crate::report::Location;
     use crate::secret::Secret;
-    use crate::source::{flat_snapshot, kind_name, Snapshot};
+    use crate::source::{flat_snapshot, Snapshot};
 
     /// Two env files and two command sources, as a user would write them.
     pub fn config() -> Config {
-        crate::config::parse(ConfigFile {
-            path: "config/driftgate.toml".into(),
-            text: r#"
+        crate::config::parse(ConfigFile::new(
+            "config/driftgate.toml",
+            r#"
 [sources.staging_file]
 kind = "dotenv"
 path = "staging.env"
@@ -177,9 +181,8 @@ kind = "command"
 command = ["vault", "kv", "get", "-format=json", "secret/app"]
 format = "json"
 environment = "staging"
-"#
-            .into(),
-        })
+"#,
+        ))
         .expect("test config parses")
     }
 
@@ -187,23 +190,24 @@ environment = "staging"
     pub fn dotenv_snapshot(config: &Config, name: &str, items: &[(&str, &str, usize)]) -> Snapshot {
         let cfg = &config.sources[name];
         let display = match &cfg.kind {
-            SourceKind::Dotenv { path } => path.display().to_string(),
-            SourceKind::Command { command, .. } => {
+            SourceKind::Dotenv(d) => d.path.display().to_string(),
+            SourceKind::Command(c) => {
                 format!(
                     "command `{}`",
-                    crate::source::command::program_name(command)
+                    crate::source::command::program_name(&c.command)
                 )
             }
-            _ => name.to_string(),
+            SourceKind::Env(_) | SourceKind::SecretManager(_) | SourceKind::CloudRun(_) => {
+                name.to_string()
+            }
         };
-        let shown = display.clone();
+        let file: std::sync::Arc<str> = display.as_str().into();
         flat_snapshot(
             cfg,
-            kind_name(&cfg.kind),
             display,
             items
                 .iter()
-                .map(|(k, v, l)| (k.to_string(), Secret::new(*v), format!("{shown}:{l}"))),
+                .map(|(k, v, l)| (k.to_string(), Secret::new(*v), Location::file(&file, *l))),
         )
     }
 
@@ -216,12 +220,7 @@ environment = "staging"
     ) -> Vec<Finding> {
         let snapshots: IndexMap<String, Snapshot> =
             snapshots.into_iter().map(|s| (s.name.clone(), s)).collect();
-        let cx = Context {
-            config,
-            snapshots: &snapshots,
-            probes: &probes,
-            now: 1_700_000_000,
-        };
+        let cx = Context::new(config, &snapshots, &probes, 1_700_000_000);
         let mut out = Vec::new();
         check(&cx, &mut out);
         out

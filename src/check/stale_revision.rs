@@ -2,8 +2,8 @@
 
 use super::{declare_check, impl_check, Context};
 use crate::config::SourceKind;
-use crate::report::{Finding, Status};
-use crate::source::{Entry, Origin, Snapshot, View};
+use crate::report::{Finding, Location, Status};
+use crate::source::{Entry, Kind, Origin, Snapshot, View};
 
 declare_check! {
 /// A serving revision holds (or may hold) an older secret version.
@@ -22,7 +22,7 @@ impl_check!(StaleRevision, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != "cloud_run" {
+        if !snap.is_read() || snap.kind != Kind::CloudRun {
             continue;
         }
         let views: Vec<&View> = snap.views.iter().filter(|v| v.revision.is_some()).collect();
@@ -50,10 +50,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(StaleRevision::ID, Status::Pass, msg)
                     .sources([snap.name.clone()])
-                    .location_opt(views[0].revision.as_ref().map(|r| r.location.clone())),
+                    .location_opt(revision_location(views[0])),
             );
         }
     }
+}
+
+fn revision_location(v: &View) -> Option<Location> {
+    v.revision
+        .as_ref()
+        .map(|r| Location::run(r.location.clone()))
 }
 
 fn rev(v: &View) -> &str {
@@ -72,8 +78,11 @@ pub(super) fn short(cx: &Context<'_>, snap: &Snapshot, revision: &str) -> String
         .sources
         .get(&snap.name)
         .and_then(|s| match &s.kind {
-            SourceKind::CloudRun { service, .. } => Some(service.as_str()),
-            _ => None,
+            SourceKind::CloudRun(c) => Some(c.service.as_str()),
+            SourceKind::Dotenv(_)
+            | SourceKind::Env(_)
+            | SourceKind::Command(_)
+            | SourceKind::SecretManager(_) => None,
         });
     match service.and_then(|s| revision.strip_prefix(s)) {
         Some(rest) if rest.starts_with('-') => format!("...{rest}"),
@@ -176,7 +185,7 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                 Finding::new(StaleRevision::ID, Status::Fail, msg)
                     .keys([key])
                     .sources([snap.name.clone()])
-                    .location_opt(at.revision.as_ref().map(|r| r.location.clone()))
+                    .location_opt(revision_location(at))
                     .hint(hint),
             );
         }
@@ -191,10 +200,9 @@ fn deployed_before_rotation(
     views: &[&View],
     out: &mut Vec<Finding>,
 ) {
-    use crate::source::secret_manager::parse_time;
     for v in views {
         let Some(r) = &v.revision else { continue };
-        let Some(deployed) = r.create_time.as_deref().and_then(parse_time) else {
+        let Some(deployed) = r.create_time else {
             continue;
         };
         for e in v.entries.values() {
@@ -210,7 +218,7 @@ fn deployed_before_rotation(
             else {
                 continue;
             };
-            if requested != "latest" || parse_time(created).is_none_or(|c| c <= deployed) {
+            if requested != "latest" || *created <= deployed {
                 continue;
             }
             let id = secret.rsplit('/').next().unwrap_or(secret);
@@ -229,7 +237,7 @@ fn deployed_before_rotation(
                 )
                 .keys([e.key.clone()])
                 .sources([snap.name.clone()])
-                .location(r.location.clone())
+                .location(Location::run(r.location.clone()))
                 .hint(format!(
                     "deploy a new revision so its instances read version {resolved}, and pin it (`--update-secrets {}={id}:{resolved}`)",
                     e.native_key
@@ -248,19 +256,22 @@ pub(super) mod tests {
     use indexmap::IndexMap;
 
     fn config() -> Config {
-        crate::config::parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text: r#"
+        crate::config::parse(ConfigFile::new(
+            "driftgate.toml",
+            r#"
 [sources.backend]
 kind = "cloud_run"
 project = "p"
 region = "r"
 service = "svc"
 environment = "staging"
-"#
-            .into(),
-        })
+"#,
+        ))
         .unwrap()
+    }
+
+    fn ts(t: &str) -> crate::time::Timestamp {
+        crate::time::Timestamp::parse_rfc3339(t).expect("a test time")
     }
 
     pub(crate) fn sv(resolved: &str, created: &str, at_deploy: Option<&str>) -> Origin {
@@ -268,7 +279,7 @@ environment = "staging"
             secret: "projects/p/secrets/jwt".into(),
             requested: "latest".into(),
             resolved: Some(resolved.into()),
-            create_time: Some(created.into()),
+            create_time: Some(ts(created)),
             newest_enabled: Some(resolved.into()),
             via_ref: true,
             version_at_deploy: at_deploy.map(Into::into),
@@ -286,9 +297,9 @@ environment = "staging"
             revision: Some(Revision {
                 name: name.into(),
                 traffic_percent: pct,
-                create_time: Some(created.into()),
+                create_time: Some(ts(created)),
                 latest_ready: false,
-                location: format!("run: p/r/svc@{name}"),
+                location: crate::check::testutil::run_location(name).into(),
             }),
             entries: entries
                 .iter()
@@ -299,7 +310,7 @@ environment = "staging"
                             key: k.to_string(),
                             native_key: k.to_string(),
                             value: Secret::new(*v),
-                            location: format!("run: p/r/svc@{name}"),
+                            location: Location::run(crate::check::testutil::run_location(name)),
                             origin: o.clone(),
                         },
                     )
@@ -309,7 +320,7 @@ environment = "staging"
     }
 
     fn findings(views: Vec<View>) -> Vec<(Status, String)> {
-        run_check(run, "cloud_run", views, vec![])
+        run_check(run, Kind::CloudRun, views, vec![])
             .into_iter()
             .map(|f| (f.status, f.message))
             .collect()
@@ -318,23 +329,19 @@ environment = "staging"
     /// Runs a check over one snapshot of source `backend` of this kind.
     pub(crate) fn run_check(
         check: fn(&Context<'_>, &mut Vec<Finding>),
-        kind: &'static str,
+        kind: Kind,
         views: Vec<View>,
         issues: Vec<crate::source::Issue>,
     ) -> Vec<Finding> {
         let config = config();
-        let mut snap = Snapshot::new(&config.sources["backend"], kind, "Cloud Run service svc");
+        let mut snap = Snapshot::new(&config.sources["backend"], "Cloud Run service svc");
+        snap.kind = kind;
         snap.state = SourceState::Read;
         snap.views = views;
         snap.issues = issues;
         snap.sort_views();
         let snapshots: IndexMap<String, Snapshot> = [("backend".to_string(), snap)].into();
-        let cx = Context {
-            config: &config,
-            snapshots: &snapshots,
-            probes: &[],
-            now: 0,
-        };
+        let cx = Context::new(&config, &snapshots, &[], 0);
         let mut out = Vec::new();
         check(&cx, &mut out);
         out

@@ -4,22 +4,20 @@ use indexmap::IndexMap;
 
 use crate::config::{parse, Config, ConfigFile};
 use crate::probe::ProbeOutcome;
-use crate::report::Finding;
+use crate::report::{Finding, Location, RunLocation};
 use crate::secret::Secret;
-use crate::source::{Entry, Origin, Revision, Snapshot, SourceState, View};
+use crate::source::{Entry, Kind, Origin, Revision, Snapshot, SourceState, View};
 
 /// A config from TOML text (paths relative to `config/`).
 pub fn config(text: &str) -> Config {
-    parse(ConfigFile {
-        path: "config/driftgate.toml".into(),
-        text: text.to_string(),
-    })
-    .unwrap_or_else(|e| panic!("test config: {e}"))
+    parse(ConfigFile::new("config/driftgate.toml", text))
+        .unwrap_or_else(|e| panic!("test config: {e}"))
 }
 
 /// A one-view snapshot of `(key, value)` pairs at lines 1, 2, ...
-pub fn snap(name: &str, env: &str, kind: &'static str, pairs: &[(&str, &str)]) -> Snapshot {
+pub fn snap(name: &str, env: &str, kind: Kind, pairs: &[(&str, &str)]) -> Snapshot {
     let mut view = View::default();
+    let file: std::sync::Arc<str> = format!("config/{name}.env").into();
     for (i, (k, v)) in pairs.iter().enumerate() {
         view.entries.insert(
             k.to_string(),
@@ -27,7 +25,7 @@ pub fn snap(name: &str, env: &str, kind: &'static str, pairs: &[(&str, &str)]) -
                 key: k.to_string(),
                 native_key: k.to_string(),
                 value: Secret::new(*v),
-                location: format!("config/{name}.env:{}", i + 1),
+                location: Location::file(&file, i + 1),
                 origin: Origin::Plain,
             },
         );
@@ -39,7 +37,7 @@ pub fn snap(name: &str, env: &str, kind: &'static str, pairs: &[(&str, &str)]) -
         state: SourceState::Read,
         views: vec![view],
         issues: Vec::new(),
-        display: if kind == "cloud_run" {
+        display: if kind == Kind::CloudRun {
             format!("Cloud Run service {name}")
         } else {
             name.to_string()
@@ -56,7 +54,7 @@ pub fn with_revision(mut s: Snapshot, rev: &str, percent: u32, pairs: &[(&str, &
             traffic_percent: percent,
             create_time: None,
             latest_ready: false,
-            location: format!("run: p/r/svc@{rev}"),
+            location: run_location(rev).into(),
         }),
         ..View::default()
     };
@@ -67,13 +65,24 @@ pub fn with_revision(mut s: Snapshot, rev: &str, percent: u32, pairs: &[(&str, &
                 key: k.to_string(),
                 native_key: k.to_string(),
                 value: Secret::new(*v),
-                location: format!("run: p/r/svc@{rev}"),
+                location: Location::run(run_location(rev)),
                 origin: Origin::Plain,
             },
         );
     }
     s.views.push(view);
     s
+}
+
+/// `run: p/r/svc@REV`.
+pub fn run_location(rev: &str) -> RunLocation {
+    RunLocation {
+        project: "p".into(),
+        region: "r".into(),
+        resource: "svc".into(),
+        revision: rev.into(),
+        container: None,
+    }
 }
 
 /// Runs one check function over a config and snapshots.
@@ -85,12 +94,7 @@ pub fn run(
 ) -> Vec<Finding> {
     let snapshots: IndexMap<String, Snapshot> =
         snaps.into_iter().map(|s| (s.name.clone(), s)).collect();
-    let cx = super::Context {
-        config,
-        snapshots: &snapshots,
-        probes,
-        now: 1_790_000_000,
-    };
+    let cx = super::Context::new(config, &snapshots, probes, 1_790_000_000);
     let mut out = Vec::new();
     check.run(&cx, &mut out);
     out

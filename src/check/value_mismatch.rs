@@ -4,6 +4,7 @@ use super::compare::{self, copies, explain_difference, join_names, lengths, rule
 use super::{declare_check, impl_check, Context};
 use crate::config::RuleKind;
 use crate::report::{Finding, Status};
+use crate::source::Kind;
 
 declare_check! {
 /// A `same` rule's key differs between sources.
@@ -109,7 +110,7 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
         )
     };
     let hint = hint.or_else(|| {
-        let signer_side = copies.iter().any(|c| c.snapshot.kind == "dotenv");
+        let signer_side = copies.iter().any(|c| c.snapshot.kind == Kind::Dotenv);
         (key.to_ascii_uppercase().contains("JWT") && signer_side).then(|| {
             "a JWT secret that differs between the signing and the verifying side makes servers answer NO_TOKEN or 401 to valid-looking tokens".to_string()
         })
@@ -150,7 +151,7 @@ environment = "staging"
             .zip(values)
             .map(|(n, v)| {
                 let pairs: Vec<(&str, &str)> = v.map(|v| ("JWT_SECRET", v)).into_iter().collect();
-                snap(n, "staging", "dotenv", &pairs)
+                snap(n, "staging", Kind::Dotenv, &pairs)
             })
             .collect();
         run(&ValueMismatch, &config(CFG), snaps, &[])
@@ -201,13 +202,13 @@ environment = "staging"
             snap(
                 "staging_file",
                 "staging",
-                "dotenv",
+                Kind::Dotenv,
                 &[("AUTH_SERVICE_URL", "https://auth.a")],
             ),
             snap(
                 "staging_secrets",
                 "staging",
-                "dotenv",
+                Kind::Dotenv,
                 &[("AUTH_SERVICE_URL", "https://auth.b")],
             ),
         ];
@@ -219,7 +220,7 @@ environment = "staging"
             f[0].message
         );
         assert_eq!(
-            f[0].location.as_deref(),
+            f[0].shown_location().as_deref(),
             Some("config/staging_secrets.env:1")
         );
     }
@@ -227,17 +228,27 @@ environment = "staging"
     #[test]
     fn unreadable_keys_are_left_out() {
         let cfg = config(CFG);
-        let mut s = snap("staging_secrets", "staging", "dotenv", &[]);
+        let mut s = snap("staging_secrets", "staging", Kind::Dotenv, &[]);
         s.issues.push(crate::source::Issue::Unavailable {
             key: Some("JWT_SECRET".into()),
-            resource: "r".into(),
+            resource: crate::report::Location::Resource("r".into()),
             reason: "403".into(),
             hint: None,
         });
         let snaps = vec![
-            snap("staging_file", "staging", "dotenv", &[("JWT_SECRET", A)]),
+            snap(
+                "staging_file",
+                "staging",
+                Kind::Dotenv,
+                &[("JWT_SECRET", A)],
+            ),
             s,
-            snap("staging_auth", "staging", "dotenv", &[("JWT_SECRET", A)]),
+            snap(
+                "staging_auth",
+                "staging",
+                Kind::Dotenv,
+                &[("JWT_SECRET", A)],
+            ),
         ];
         let f = run(&ValueMismatch, &cfg, snaps, &[]);
         assert_eq!(f.len(), 1);

@@ -84,6 +84,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::super::testutil::{config, run, snap};
     use super::*;
+    use crate::source::Kind;
 
     const CFG: &str = r#"
 [sources.staging_file]
@@ -117,8 +118,13 @@ sources = ["staging_file", "test_file"]
             ),
         ] {
             let snaps = vec![
-                snap("staging_file", "staging", "dotenv", &[("JWT_SECRET", a)]),
-                snap("test_file", "test", "dotenv", &[("JWT_SECRET", b)]),
+                snap(
+                    "staging_file",
+                    "staging",
+                    Kind::Dotenv,
+                    &[("JWT_SECRET", a)],
+                ),
+                snap("test_file", "test", Kind::Dotenv, &[("JWT_SECRET", b)]),
             ];
             let f = run(&ValueShared, &config(CFG), snaps, &[]);
             assert_eq!(f.len(), 1);

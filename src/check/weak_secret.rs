@@ -126,6 +126,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use super::super::testutil::{config, run, snap};
     use super::*;
+    use crate::source::Kind;
 
     #[test]
     fn weakness_table() {
@@ -195,7 +196,7 @@ min_bytes = 32
         let snaps = vec![snap(
             "staging_file",
             "staging",
-            "dotenv",
+            Kind::Dotenv,
             &[("JWT_SECRET", "too-short"), ("APP_NAME", "example-app")],
         )];
         let f = run(&WeakSecret, &cfg, snaps, &[]);
@@ -206,7 +207,7 @@ min_bytes = 32
         let clean = vec![snap(
             "staging_file",
             "staging",
-            "dotenv",
+            Kind::Dotenv,
             &[("JWT_SECRET", "k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2IoPq")],
         )];
         let f = run(&WeakSecret, &cfg, clean, &[]);

@@ -121,12 +121,7 @@ mod tests {
             ),
         ] {
             let probes = vec![ws_outcome("ws-neg", outcome, false, false)];
-            let cx = Context {
-                config: &config,
-                snapshots: &snaps,
-                probes: &probes,
-                now: 0,
-            };
+            let cx = Context::new(&config, &snaps, &probes, 0);
             let mut out = Vec::new();
             run(&cx, &mut out);
             assert_eq!(out.len(), 1);

@@ -203,12 +203,16 @@ pub(super) fn code_name(code: u16) -> &'static str {
 pub(super) mod tests {
     use super::*;
     use crate::probe::websocket::Observation;
+    use crate::report::Location;
     use std::time::Duration;
 
     pub fn ws_outcome(name: &str, outcome: WsOutcome, token: bool, offered: bool) -> ProbeOutcome {
         ProbeOutcome {
             name: name.into(),
-            location: format!("probe {name} (wss://ws.example/ws)"),
+            location: Location::Probe {
+                name: name.to_string(),
+                request: Some("wss://ws.example/ws".into()),
+            },
             result: ProbeResult::Websocket(Observation {
                 url: "wss://ws.example/ws".into(),
                 transport: WsTransport::Subprotocol,
@@ -278,12 +282,7 @@ pub(super) mod tests {
             (WsOutcome::NoSubprotocolEcho, None),
         ] {
             let probes = vec![ws_outcome("ws-open", outcome.clone(), true, true)];
-            let cx = Context {
-                config: &config,
-                snapshots: &snaps,
-                probes: &probes,
-                now: 0,
-            };
+            let cx = Context::new(&config, &snaps, &probes, 0);
             let mut out = Vec::new();
             run(&cx, &mut out);
             match want {
@@ -310,12 +309,7 @@ pub(super) mod tests {
             false,
             false,
         )];
-        let cx = Context {
-            config: &config,
-            snapshots: &snaps,
-            probes: &probes,
-            now: 0,
-        };
+        let cx = Context::new(&config, &snaps, &probes, 0);
         let mut out = Vec::new();
         run(&cx, &mut out);
         assert!(out.is_empty());

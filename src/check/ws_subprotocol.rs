@@ -95,12 +95,7 @@ mod tests {
             ),
         ] {
             let probes = vec![ws_outcome("ws-open", outcome, true, offered)];
-            let cx = Context {
-                config: &config,
-                snapshots: &snaps,
-                probes: &probes,
-                now: 0,
-            };
+            let cx = Context::new(&config, &snaps, &probes, 0);
             let mut out = Vec::new();
             run(&cx, &mut out);
             match want {

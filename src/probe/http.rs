@@ -20,6 +20,7 @@ use super::{ProbeContext, ProbeResult, SnapshotLookup};
 use crate::config::HttpProbe;
 use crate::interpolate::{resolve_reference, Lookup, Reference, ResolveError, Template};
 use crate::jwt::TokenCheck;
+use crate::report::Location;
 use crate::secret::{Redactor, Secret};
 
 /// Most bytes of a response body read; the rest is never downloaded.
@@ -160,14 +161,16 @@ pub async fn run(
     p: &HttpProbe,
     lookup: &SnapshotLookup<'_>,
     cx: &ProbeContext,
-) -> (String, ProbeResult) {
-    let location = |url: &str| format!("probe {name} ({} {url})", p.method);
+) -> (Location, ProbeResult) {
     let url = match p.url.resolve(lookup) {
         Ok(u) => u,
-        Err(e) => return (format!("probe {name}"), ProbeResult::Unresolved(e)),
+        Err(e) => return (Location::probe(name), ProbeResult::Unresolved(e)),
     };
-    let shown_url = url.expose().to_string();
-    let loc = location(&shown_url);
+    let shown_url = super::without_userinfo(url.expose());
+    let loc = Location::Probe {
+        name: name.to_string(),
+        request: Some(format!("{} {shown_url}", p.method)),
+    };
     let prepared = match prepare(p, lookup) {
         Ok(r) => r,
         Err(e) => return (loc, ProbeResult::Unresolved(e)),

@@ -17,6 +17,7 @@ use indexmap::IndexMap;
 
 use crate::config::{ProbeConfig, ProbeKind};
 use crate::interpolate::{Lookup, ResolveError};
+use crate::report::Location;
 use crate::secret::Secret;
 use crate::source::{Snapshot, SourceState};
 
@@ -26,7 +27,7 @@ pub struct ProbeOutcome {
     /// Probe name.
     pub name: String,
     /// `probe NAME`, or `probe NAME (POST https://...)`.
-    pub location: String,
+    pub location: Location,
     /// What happened.
     pub result: ProbeResult,
     /// Wall time of the probe itself.
@@ -66,6 +67,19 @@ impl ProbeOutcome {
             ProbeResult::Http(o) => o.token.as_ref(),
             _ => None,
         }
+    }
+}
+
+/// A URL as reports show it: credentials in its userinfo are never shown
+/// (`https://user:pw@host/x` -> `https://***@host/x`).
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -177,7 +191,7 @@ pub async fn run_all(
 
 async fn run_one(p: &ProbeConfig, lookup: &SnapshotLookup<'_>, cx: &ProbeContext) -> ProbeOutcome {
     let started = std::time::Instant::now();
-    let location = format!("probe {}", p.name);
+    let location = Location::probe(&p.name);
     if cx.offline && p.is_network() {
         return ProbeOutcome {
             name: p.name.clone(),

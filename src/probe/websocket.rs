@@ -22,6 +22,7 @@ use super::http::{apply_rewrites, excerpt, header_problem, NetError};
 use super::{ProbeContext, ProbeResult, SnapshotLookup};
 use crate::config::{WebsocketProbe, WsTransport};
 use crate::interpolate::{resolve_reference, Lookup, ResolveError, Template};
+use crate::report::Location;
 use crate::secret::{url_encode, Redactor, Secret};
 
 /// How long a connection must stay open to count as open.
@@ -122,12 +123,15 @@ pub async fn run(
     p: &WebsocketProbe,
     lookup: &SnapshotLookup<'_>,
     cx: &ProbeContext,
-) -> (String, ProbeResult) {
+) -> (Location, ProbeResult) {
     let url = match p.url.resolve(lookup) {
         Ok(u) => u.expose().to_string(),
-        Err(e) => return (format!("probe {name}"), ProbeResult::Unresolved(e)),
+        Err(e) => return (Location::probe(name), ProbeResult::Unresolved(e)),
     };
-    let location = format!("probe {name} ({url})");
+    let location = Location::Probe {
+        name: name.to_string(),
+        request: Some(super::without_userinfo(&url)),
+    };
     let resolved = match resolve_fields(p, lookup) {
         Ok(r) => r,
         Err(e) => return (location, ProbeResult::Unresolved(e)),

@@ -4,7 +4,11 @@
 //! here, so the contract of PRODUCT.md (statuses, exit codes, the JSON
 //! schema) has one home.
 
+pub mod changes;
+pub mod location;
 pub mod render;
+
+pub use location::{Location, RunLocation};
 
 use serde::Serialize;
 
@@ -53,7 +57,7 @@ pub struct Finding {
     /// Source names as written in the config.
     pub sources: Vec<String>,
     /// Where a person can look: `config/staging.env:12`, a resource name, `probe NAME`.
-    pub location: Option<String>,
+    pub location: Option<Location>,
     /// One sentence that names the root cause (or what held).
     pub message: String,
     /// What to do, or a likelier cause, where one is known.
@@ -104,15 +108,20 @@ impl Finding {
     }
 
     /// Sets the location.
-    pub fn location(mut self, location: impl Into<String>) -> Self {
-        self.location = Some(location.into());
+    pub fn location(mut self, location: Location) -> Self {
+        self.location = Some(location);
         self
     }
 
     /// Sets the location when there is one.
-    pub fn location_opt(mut self, location: Option<String>) -> Self {
+    pub fn location_opt(mut self, location: Option<Location>) -> Self {
         self.location = location;
         self
+    }
+
+    /// The location as reports show it.
+    pub fn shown_location(&self) -> Option<String> {
+        self.location.as_ref().map(Location::to_string)
     }
 
     /// Sets the hint.
@@ -153,6 +162,28 @@ pub struct Summary {
     pub skipped: usize,
 }
 
+/// The summary line of a report (see [`Report::summary_line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryLine {
+    summary: Summary,
+    duration_ms: u64,
+}
+
+impl std::fmt::Display for SummaryLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.summary;
+        write!(
+            f,
+            "{} passed, {} failed, {} warnings, {} errors",
+            s.passed, s.failed, s.warnings, s.errors
+        )?;
+        if s.skipped > 0 {
+            write!(f, ", {} skipped", s.skipped)?;
+        }
+        write!(f, " ({} ms)", self.duration_ms)
+    }
+}
+
 /// The overall verdict (JSON `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -178,6 +209,50 @@ pub struct Report {
     pub started_at: u64,
     /// How long each source and probe took, in run order (`-v` shows them).
     pub timings: Vec<Timing>,
+    /// Where the config declares each source and probe.
+    pub config: ConfigTables,
+}
+
+/// Where in the config file each source and probe is declared. SARIF and
+/// GitHub annotations need a file and a line for every finding; one about a
+/// revision, a secret version or a probe points at the table in
+/// `driftgate.toml` that made driftgate look there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigTables {
+    /// The config file as shown (`config/driftgate.toml`).
+    pub path: String,
+    /// Source name -> line of its `[sources.NAME]` table.
+    pub sources: std::collections::HashMap<String, usize>,
+    /// Probe name -> line of its `[[probe]]` table.
+    pub probes: std::collections::HashMap<String, usize>,
+}
+
+impl ConfigTables {
+    /// The file and line a finding points at: its own file and line, else
+    /// the table of its probe or of its first source, else the config's
+    /// first line.
+    pub fn anchor<'a>(&'a self, f: &'a Finding) -> (&'a str, usize) {
+        if let Some((path, line)) = f.location.as_ref().and_then(Location::as_file) {
+            return (path, line.unwrap_or(1));
+        }
+        let config = if self.path.is_empty() {
+            "driftgate.toml"
+        } else {
+            self.path.as_str()
+        };
+        if let Some(Location::Probe { name, .. }) = &f.location {
+            if let Some(line) = self.probes.get(name) {
+                return (config, *line);
+            }
+        }
+        let line = f
+            .sources
+            .iter()
+            .find_map(|s| self.sources.get(s))
+            .copied()
+            .unwrap_or(1);
+        (config, line)
+    }
 }
 
 /// How long one source or probe took.
@@ -203,6 +278,15 @@ impl Report {
             }
         }
         s
+    }
+
+    /// `4 passed, 1 failed, 0 warnings, 0 errors (12 ms)`: the one summary
+    /// line, as the human report and `watch` print it.
+    pub fn summary_line(&self) -> SummaryLine {
+        SummaryLine {
+            summary: self.summary(),
+            duration_ms: self.duration_ms,
+        }
     }
 
     /// pass, fail or error, as the exit code says.

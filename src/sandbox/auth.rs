@@ -239,12 +239,10 @@ async fn bypass(State(st): State<Arc<AuthState>>, headers: HeaderMap, body: Stri
 
 fn issue(seed: &AuthSeed, secret: &str, email: &str) -> Result<String, String> {
     let ttl = match &seed.token_ttl {
-        Some(t) => crate::config::parse_duration(t)?,
+        Some(t) => crate::time::parse_duration(t, crate::time::MAX_TTL)?,
         None => crate::config::DEFAULT_TTL,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = crate::time::unix_now();
     let claims = json!({
         "sub": format!("e2e:{email}"),
         "email": email,

@@ -126,7 +126,7 @@ pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigEr
     toml::from_str(&text).map_err(|e| {
         let (line, column) = e
             .span()
-            .map(|s| crate::config::line_col(&text, s.start))
+            .map(|s| crate::config::ConfigFile::new(path, text.as_str()).line_col(s.start))
             .unzip();
         crate::config::ConfigError {
             path: shown,

@@ -12,14 +12,109 @@
 //! revision was deployed (for `stale-revision`).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use google_cloud_run_v2::model::{env_var, Container, TrafficTargetAllocationType};
 
 use super::google::{self, bounded, GoogleError, Op};
-use super::secret_manager::{self, Failure, History, Read};
+use super::secret_manager::{self, timestamp, Failure, History, Read};
 use super::{Entry, GatherContext, Issue, Origin, Revision, Snapshot, SourceState, View};
-use crate::config::{RevisionSelect, SourceConfig, SourceKind};
+use crate::config::source::{source_table, SourceContext};
+use crate::config::{ConfigError, SourceConfig};
+use crate::report::{Location, RunLocation};
 use crate::secret::Secret;
+use crate::time::Timestamp;
+
+source_table! {
+    /// `kind = "cloud_run"` as written.
+    pub struct Raw {
+        /// Project id.
+        pub project: String,
+        /// Region.
+        pub region: String,
+        /// Service name.
+        pub service: String,
+        /// `serving` (default), `template`, or a revision name.
+        #[serde(default)]
+        pub revision: Option<String>,
+        /// Only this container.
+        pub container: Option<String>,
+        /// Cloud Run Admin API endpoint override.
+        pub endpoint: Option<String>,
+        /// Secret Manager endpoint for `secretKeyRef`s.
+        pub secret_manager_endpoint: Option<String>,
+    }
+}
+
+/// `kind = "cloud_run"`: a Cloud Run service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Project id.
+    pub project: String,
+    /// Region.
+    pub region: String,
+    /// Service name.
+    pub service: String,
+    /// Which revisions.
+    pub revision: RevisionSelect,
+    /// Only this container (default: every container).
+    pub container: Option<String>,
+    /// Cloud Run Admin API endpoint override.
+    pub endpoint: Option<String>,
+    /// Secret Manager endpoint for `secretKeyRef`s.
+    pub secret_manager_endpoint: Option<String>,
+}
+
+impl Settings {
+    /// Validates the table.
+    pub fn from_raw(raw: Raw, cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        for (field, value) in [
+            ("project", &raw.project),
+            ("region", &raw.region),
+            ("service", &raw.service),
+        ] {
+            if value.trim().is_empty() {
+                return Err(cx.error(format!("`{field}` is empty")));
+            }
+        }
+        let revision = match raw.revision.as_deref() {
+            None | Some("serving") => RevisionSelect::Serving,
+            Some("template") => RevisionSelect::Template,
+            Some(r) => RevisionSelect::Named(r.to_string()),
+        };
+        Ok(Settings {
+            project: raw.project,
+            region: raw.region,
+            service: raw.service,
+            revision,
+            container: raw.container,
+            endpoint: raw.endpoint,
+            secret_manager_endpoint: raw.secret_manager_endpoint,
+        })
+    }
+
+    /// The location of one of the service's revisions.
+    pub fn revision_location(&self, revision: &str) -> RunLocation {
+        RunLocation {
+            project: self.project.clone(),
+            region: self.region.clone(),
+            resource: self.service.clone(),
+            revision: revision.to_string(),
+            container: None,
+        }
+    }
+}
+
+/// Which Cloud Run revisions a `cloud_run` source reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevisionSelect {
+    /// Every revision that serves traffic (the default).
+    Serving,
+    /// Only the service template (what the next deploy would run).
+    Template,
+    /// One named revision.
+    Named(String),
+}
 
 /// One env var as the revision declares it.
 #[derive(Debug, Clone)]
@@ -35,31 +130,31 @@ type ContainerEnv = (String, Vec<(String, EnvValue)>);
 struct Target {
     name: String,
     percent: u32,
-    create_time: Option<String>,
+    create_time: Option<Timestamp>,
     containers: Vec<Container>,
 }
 
 /// Reads the source.
-pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
-    let SourceKind::CloudRun {
+pub async fn read(cfg: &SourceConfig, settings: &Settings, cx: &GatherContext) -> Snapshot {
+    let Settings {
         project,
-        region,
-        service,
         revision,
         container,
         endpoint,
         secret_manager_endpoint,
-    } = &cfg.kind
-    else {
-        unreachable!("cloud_run::read called for another kind");
-    };
-    let mut snap = Snapshot::new(cfg, "cloud_run", format!("Cloud Run service {service}"));
-    let service_name = format!("projects/{project}/locations/{region}/services/{service}");
+        service,
+        ..
+    } = settings;
+    let mut snap = Snapshot::new(cfg, format!("Cloud Run service {service}"));
+    let service_name = format!(
+        "projects/{project}/locations/{}/services/{service}",
+        settings.region
+    );
     let unavailable = |snap: &mut Snapshot, resource: String, e: &GoogleError, op: Op| {
         snap.state = SourceState::Unavailable;
         snap.issues.push(Issue::Unavailable {
             key: None,
-            resource,
+            resource: Location::Resource(resource),
             reason: e.to_string(),
             hint: e.hint(op),
         });
@@ -176,7 +271,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
         match r {
             None => {}
             Some(Ok(rev)) => {
-                t.create_time = rev.create_time.map(String::from);
+                t.create_time = timestamp(rev.create_time);
                 t.containers = rev.containers;
             }
             Some(Err((name, e))) => {
@@ -206,7 +301,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                 snap.state = SourceState::Unavailable;
                 snap.issues.push(Issue::Unavailable {
                     key: None,
-                    resource: format!("{service_name}/revisions/{}", t.name),
+                    resource: Location::Resource(format!("{service_name}/revisions/{}", t.name)),
                     reason: format!(
                         "revision {} has no container named `{want}` (containers: {})",
                         t.name,
@@ -312,23 +407,23 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     let several_containers = per_target.iter().any(|l| l.len() > 1);
     let mut reported: Vec<(String, String)> = Vec::new();
     for (t, list) in targets.iter().zip(per_target) {
-        let base = format!("run: {project}/{region}/{service}@{}", t.name);
+        let base = Arc::new(settings.revision_location(&t.name));
         let mut view = View {
             revision: Some(Revision {
                 name: t.name.clone(),
                 traffic_percent: t.percent,
-                create_time: t.create_time.clone(),
+                create_time: t.create_time,
                 latest_ready: t.name == latest_ready,
                 location: base.clone(),
             }),
             ..View::default()
         };
         for (cname, env) in list {
-            let location = if several_containers {
-                format!("{base} (container {cname})")
+            let location = Location::CloudRun(if several_containers {
+                Arc::new(base.in_container(Some(&cname)))
             } else {
-                base.clone()
-            };
+                Arc::clone(&base)
+            });
             for (native, value) in env {
                 let key = cfg.logical_key(&native).to_string();
                 if view.entries.contains_key(&key) {
@@ -356,7 +451,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                             }
                             Some(Ok(read)) => {
                                 if read.crc32c_ok == Some(false) {
-                                    let id = (key.clone(), read.location());
+                                    let id = (key.clone(), read.location().to_string());
                                     if !reported.contains(&id) {
                                         reported.push(id);
                                         snap.issues.push(Issue::ChecksumMismatch {
@@ -376,8 +471,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                                 };
                                 let hist = histories.get(&name);
                                 let version_at_deploy = if version == "latest" {
-                                    hist.zip(t.create_time.as_deref())
-                                        .and_then(|(h, at)| h.enabled_at(at))
+                                    hist.zip(t.create_time).and_then(|(h, at)| h.enabled_at(at))
                                 } else {
                                     None
                                 };

@@ -18,15 +18,85 @@
 //! command by hand to read them. For the same reason messages name only the
 //! program (`vault`), never the command line, which may carry a token.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
+use serde::Deserialize;
 use tokio::io::AsyncReadExt as _;
 
 use super::{GatherContext, Issue, Snapshot, SourceState};
-use crate::config::{CommandFormat, CommandLine, SourceConfig, SourceKind};
+use crate::config::source::{source_table, SourceContext};
+use crate::config::{ConfigError, SourceConfig};
+use crate::report::Location;
 use crate::secret::Secret;
+
+source_table! {
+    /// `kind = "command"` as written.
+    pub struct Raw {
+        /// What to run: one shell line, or an argv list.
+        pub command: CommandLine,
+        /// What it prints.
+        #[serde(default)]
+        pub format: CommandFormat,
+        /// How long it may run (default: `--timeout`).
+        pub timeout: Option<String>,
+    }
+}
+
+/// `kind = "command"`: a command whose stdout is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// What to run.
+    pub command: CommandLine,
+    /// How to read its output.
+    pub format: CommandFormat,
+    /// How long it may run.
+    pub timeout: Option<Duration>,
+    /// Where to run it (the config's directory).
+    pub cwd: PathBuf,
+}
+
+impl Settings {
+    /// Validates the table.
+    pub fn from_raw(raw: Raw, cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        let empty = match &raw.command {
+            CommandLine::Argv(a) => a.is_empty(),
+            CommandLine::Shell(s) => s.trim().is_empty(),
+        };
+        if empty {
+            return Err(cx.error("`command` is empty"));
+        }
+        Ok(Settings {
+            timeout: cx.duration("timeout", raw.timeout.as_deref(), crate::time::MAX_TIMEOUT)?,
+            command: raw.command,
+            format: raw.format,
+            cwd: cx.dir(),
+        })
+    }
+}
+
+/// A command as one shell string or an argv list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum CommandLine {
+    /// Run through `sh -c`.
+    Shell(String),
+    /// Run directly.
+    Argv(Vec<String>),
+}
+
+/// What a `command` source prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommandFormat {
+    /// `KEY=value` lines.
+    #[default]
+    Dotenv,
+    /// A JSON object of strings.
+    Json,
+}
 
 /// The most stdout driftgate reads from a command (16 MiB).
 pub const MAX_OUTPUT_BYTES: usize = 16 * 1024 * 1024;
@@ -73,21 +143,20 @@ pub fn program_name(command: &CommandLine) -> String {
 }
 
 /// Runs the command and reads its output.
-pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
-    let SourceKind::Command {
+pub async fn read(cfg: &SourceConfig, settings: &Settings, cx: &GatherContext) -> Snapshot {
+    let Settings {
         command,
         format,
         timeout,
         cwd,
-    } = &cfg.kind
-    else {
-        let mut snap = Snapshot::new(cfg, "command", cfg.name.clone());
-        snap.state = SourceState::Unavailable;
-        return snap;
-    };
+    } = settings;
     let program = program_name(command);
     let display = format!("command `{program}`");
-    let resource = format!("cmd:{program}");
+    let program: Arc<str> = Arc::from(program);
+    let resource = Location::Command {
+        program: Arc::clone(&program),
+        line: None,
+    };
     let limit = timeout.unwrap_or(cx.timeout);
     let cwd = if cwd.as_os_str().is_empty() {
         Path::new(".")
@@ -104,8 +173,11 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
             CommandFormat::Dotenv => {
                 let what = format!("the output of `{program}`");
                 let (items, issues) =
-                    super::dotenv::parse_bytes(&stdout, &what, |line| format!("{resource}:{line}"));
-                let mut snap = super::flat_snapshot(cfg, "command", display, items);
+                    super::dotenv::parse_bytes(&stdout, &what, |line| Location::Command {
+                        program: Arc::clone(&program),
+                        line: Some(line),
+                    });
+                let mut snap = super::flat_snapshot(cfg, display, items);
                 snap.issues
                     .extend(issues.into_iter().map(|i| i.to_logical(cfg)));
                 snap
@@ -113,7 +185,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
             CommandFormat::Json => match parse_json(&stdout, &program) {
                 Ok((items, bad)) => {
                     let items = items.into_iter().map(|(k, v)| (k, v, resource.clone()));
-                    let mut snap = super::flat_snapshot(cfg, "command", display, items);
+                    let mut snap = super::flat_snapshot(cfg, display, items);
                     for (key, what) in bad {
                         snap.issues.push(Issue::Unavailable {
                             key: Some(cfg.logical_key(&key).to_string()),
@@ -141,11 +213,11 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
 fn unavailable(
     cfg: &SourceConfig,
     display: String,
-    resource: String,
+    resource: Location,
     reason: String,
     hint: Option<String>,
 ) -> Snapshot {
-    let mut snap = Snapshot::new(cfg, "command", display);
+    let mut snap = Snapshot::new(cfg, display);
     snap.state = SourceState::Unavailable;
     snap.issues.push(Issue::Unavailable {
         key: None,
@@ -375,7 +447,7 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use crate::config::CommandFormat;
+    use crate::config::SourceKind;
 
     fn cfg(command: CommandLine, format: CommandFormat, timeout: Option<Duration>) -> SourceConfig {
         SourceConfig {
@@ -384,12 +456,12 @@ mod tests {
             rename: [("JWT_SECRET_STAGING".to_string(), "JWT_SECRET".to_string())]
                 .into_iter()
                 .collect(),
-            kind: SourceKind::Command {
+            kind: SourceKind::Command(Settings {
                 command,
                 format,
                 timeout,
                 cwd: std::path::PathBuf::new(),
-            },
+            }),
             line: 1,
         }
     }
@@ -399,7 +471,10 @@ mod tests {
     }
 
     async fn read_with(c: &SourceConfig) -> Snapshot {
-        read(c, &GatherContext::new(Duration::from_secs(10), 2)).await
+        let SourceKind::Command(settings) = &c.kind else {
+            unreachable!("a command config")
+        };
+        read(c, settings, &GatherContext::new(Duration::from_secs(10), 2)).await
     }
 
     fn unavailable_reason(snap: &Snapshot) -> &str {
@@ -488,14 +563,17 @@ mod tests {
         assert_eq!(snap.display, "command `printf`");
         let e = snap.get("JWT_SECRET").unwrap();
         assert_eq!(
-            (e.value.expose(), e.location.as_str()),
+            (e.value.expose(), e.location.to_string().as_str()),
             ("abc", "cmd:printf:1")
         );
         assert_eq!(snap.get("URL").unwrap().value.expose(), "http://x");
         assert_eq!(
             snap.issues,
             [Issue::Syntax {
-                location: "cmd:printf:3".into(),
+                location: Location::Command {
+                    program: "printf".into(),
+                    line: Some(3)
+                },
                 message: "no `=` on this line (expected KEY=value)".into()
             }]
         );
@@ -516,7 +594,7 @@ mod tests {
         assert!(snap.is_read());
         assert_eq!(snap.get("JWT_SECRET").unwrap().value.expose(), "abc");
         assert_eq!(snap.get("PORT").unwrap().value.expose(), "8080");
-        assert_eq!(snap.get("PORT").unwrap().location, "cmd:echo");
+        assert_eq!(snap.get("PORT").unwrap().location.to_string(), "cmd:echo");
         assert!(snap.is_unreadable("NESTED"));
         assert!(!format!("{:?}", snap.issues).contains("CANARY"));
     }
@@ -593,8 +671,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("out.env"), "A=from-file\n").unwrap();
         let mut c = cfg(sh("cat out.env"), CommandFormat::Dotenv, None);
-        if let SourceKind::Command { cwd, .. } = &mut c.kind {
-            *cwd = dir.path().to_path_buf();
+        if let SourceKind::Command(settings) = &mut c.kind {
+            settings.cwd = dir.path().to_path_buf();
         }
         let snap = read_with(&c).await;
         assert_eq!(snap.get("A").unwrap().value.expose(), "from-file");

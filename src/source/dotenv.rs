@@ -42,11 +42,41 @@
 
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Issue, Snapshot, SourceState};
-use crate::config::SourceConfig;
+use crate::config::source::{source_table, SourceContext};
+use crate::config::{ConfigError, SourceConfig};
+use crate::report::Location;
 use crate::secret::Secret;
+
+source_table! {
+    /// `kind = "dotenv"` as written.
+    pub struct Raw {
+        /// The env file, relative to the config file.
+        pub path: String,
+    }
+}
+
+/// `kind = "dotenv"`: an env file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Path relative to the working directory (`config/staging.env`).
+    pub path: PathBuf,
+}
+
+impl Settings {
+    /// Validates the table.
+    pub fn from_raw(raw: Raw, cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        if raw.path.trim().is_empty() {
+            return Err(cx.error("`path` is empty"));
+        }
+        Ok(Settings {
+            path: cx.path(&raw.path),
+        })
+    }
+}
 
 /// The largest env file driftgate reads (64 MiB): far beyond any real env
 /// file, small enough that a wrong path (a disk image, `/dev/zero`) cannot
@@ -429,17 +459,17 @@ pub fn write<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Strin
 }
 
 /// Why a file could not be read, and what to do.
-fn unavailable(path: &Path, reason: String, hint: Option<&str>) -> Issue {
-    Issue::Unavailable {
+fn unavailable(path: &Path, reason: String, hint: Option<&str>) -> Box<Issue> {
+    Box::new(Issue::Unavailable {
         key: None,
-        resource: path.display().to_string(),
+        resource: Location::whole_file(path.display().to_string()),
         reason,
         hint: hint.map(str::to_string),
-    }
+    })
 }
 
 /// Reads the file's bytes, or says why not.
-fn read_bytes(path: &Path) -> Result<Vec<u8>, Issue> {
+fn read_bytes(path: &Path) -> Result<Vec<u8>, Box<Issue>> {
     let io_issue = |e: std::io::Error| {
         let (reason, hint) = match e.kind() {
             std::io::ErrorKind::NotFound => (
@@ -522,8 +552,8 @@ fn decode(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, Option<(usize, Vec<usize>
 pub fn parse_bytes(
     bytes: &[u8],
     what: &str,
-    location: impl Fn(usize) -> String,
-) -> (Vec<(String, Secret, String)>, Vec<Issue>) {
+    location: impl Fn(usize) -> Location,
+) -> (Vec<(String, Secret, Location)>, Vec<Issue>) {
     let (text, invalid) = decode(bytes);
     let parsed = parse(&text);
     // A lossy copy of invalid UTF-8 holds the values too: wipe it.
@@ -577,20 +607,22 @@ pub fn parse_bytes(
 
 /// Reads an env file into a snapshot. Locations are `path:LINE`, with the
 /// path as the config resolved it (`config/staging.env:3`).
-pub fn read(cfg: &SourceConfig, path: &Path) -> Snapshot {
+pub fn read(cfg: &SourceConfig, settings: &Settings) -> Snapshot {
+    let path = settings.path.as_path();
     let shown = path.display().to_string();
     // The whole file is secrets: wipe the buffer when it is dropped.
     let bytes = match read_bytes(path) {
         Ok(b) => zeroize::Zeroizing::new(b),
         Err(issue) => {
-            let mut snap = Snapshot::new(cfg, "dotenv", shown);
+            let mut snap = Snapshot::new(cfg, shown);
             snap.state = SourceState::Unavailable;
-            snap.issues.push(issue);
+            snap.issues.push(*issue);
             return snap;
         }
     };
-    let (items, issues) = parse_bytes(&bytes, &shown, |line| format!("{shown}:{line}"));
-    let mut snap = super::flat_snapshot(cfg, "dotenv", shown, items);
+    let file: Arc<str> = Arc::from(shown.as_str());
+    let (items, issues) = parse_bytes(&bytes, &shown, |line| Location::file(&file, line));
+    let mut snap = super::flat_snapshot(cfg, shown, items);
     snap.issues
         .extend(issues.into_iter().map(|i| i.to_logical(cfg)));
     snap
@@ -776,7 +808,7 @@ mod tests {
         for _ in 0..2_000 {
             let len = rng.random_range(0..64);
             let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
-            let _ = parse_bytes(&bytes, "f", |l| format!("f:{l}"));
+            let _ = parse_bytes(&bytes, "f", |l| Location::file(&Arc::from("f"), l));
         }
     }
 
@@ -841,19 +873,23 @@ mod tests {
     #[test]
     fn not_utf8_is_one_finding_and_the_bad_lines_are_dropped() {
         let bytes = b"A=1\nB=\xff\xfeCANARY\nC=3\nD=\xc3\n".to_vec();
-        let (items, issues) = parse_bytes(&bytes, "config/x.env", |l| format!("config/x.env:{l}"));
+        let (items, issues) = parse_bytes(&bytes, "config/x.env", |l| {
+            Location::file(&Arc::from("config/x.env"), l)
+        });
         let keys: Vec<_> = items.iter().map(|(k, _, _)| k.as_str()).collect();
         assert_eq!(keys, ["A", "C"]);
         assert_eq!(issues.len(), 1, "{issues:?}");
         let Issue::Syntax { location, message } = &issues[0] else {
             panic!("{issues:?}")
         };
-        assert_eq!(location, "config/x.env:2");
+        assert_eq!(location.to_string(), "config/x.env:2");
         assert!(message.contains("not valid UTF-8"), "{message}");
         assert!(message.contains("2 lines"), "{message}");
         assert!(!message.contains("CANARY"));
         // A multi-line value that reaches a bad line is dropped too.
-        let (items, _) = parse_bytes(b"A=\"x\ny\xff\"\nB=2", "f", |l| format!("f:{l}"));
+        let (items, _) = parse_bytes(b"A=\"x\ny\xff\"\nB=2", "f", |l| {
+            Location::file(&Arc::from("f"), l)
+        });
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].0, "B");
     }
@@ -865,11 +901,19 @@ mod tests {
             rename: [("JWT_SECRET_STAGING".to_string(), "JWT_SECRET".to_string())]
                 .into_iter()
                 .collect(),
-            kind: SourceKind::Dotenv {
+            kind: SourceKind::Dotenv(Settings {
                 path: path.to_path_buf(),
-            },
+            }),
             line: 1,
         }
+    }
+
+    fn read_at(path: &Path) -> Snapshot {
+        let c = cfg(path);
+        let SourceKind::Dotenv(settings) = &c.kind else {
+            unreachable!("a dotenv config")
+        };
+        read(&c, settings)
     }
 
     #[test]
@@ -881,26 +925,29 @@ mod tests {
             "\u{feff}# staging\r\nJWT_SECRET_STAGING=abc\r\nURL=http://x\r\nbad line\r\nURL=http://y\r\n",
         )
         .unwrap();
-        let snap = read(&cfg(&path), &path);
+        let snap = read_at(&path);
         assert!(snap.is_read());
         let shown = path.display().to_string();
         assert_eq!(snap.display, shown);
         let jwt = snap.get("JWT_SECRET").unwrap();
         assert_eq!(jwt.native_key, "JWT_SECRET_STAGING");
         assert_eq!(jwt.value.expose(), "abc");
-        assert_eq!(jwt.location, format!("{shown}:2"));
+        assert_eq!(jwt.location.to_string(), format!("{shown}:2"));
         assert_eq!(snap.get("URL").unwrap().value.expose(), "http://y");
-        assert_eq!(snap.get("URL").unwrap().location, format!("{shown}:5"));
+        assert_eq!(
+            snap.get("URL").unwrap().location.to_string(),
+            format!("{shown}:5")
+        );
         assert_eq!(
             snap.issues,
             vec![
                 Issue::Syntax {
-                    location: format!("{shown}:4"),
+                    location: Location::file(&Arc::from(shown.as_str()), 4),
                     message: "no `=` on this line (expected KEY=value)".into()
                 },
                 Issue::DuplicateKey {
                     key: "URL".into(),
-                    location: format!("{shown}:5"),
+                    location: Location::file(&Arc::from(shown.as_str()), 5),
                     first_line: 3
                 },
             ]
@@ -912,7 +959,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.env");
         std::fs::write(&path, "JWT_SECRET_STAGING=a\nJWT_SECRET_STAGING=b\n").unwrap();
-        let snap = read(&cfg(&path), &path);
+        let snap = read_at(&path);
         assert!(
             matches!(&snap.issues[..], [Issue::DuplicateKey { key, first_line: 1, .. }] if key == "JWT_SECRET")
         );
@@ -923,14 +970,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.env");
         std::fs::write(&empty, "").unwrap();
-        let snap = read(&cfg(&empty), &empty);
+        let snap = read_at(&empty);
         assert!(snap.is_read() && snap.issues.is_empty() && snap.keys().is_empty());
 
         for (path, want) in [
             (dir.path().join("missing.env"), "does not exist"),
             (dir.path().to_path_buf(), "is a directory"),
         ] {
-            let snap = read(&cfg(&path), &path);
+            let snap = read_at(&path);
             assert_eq!(snap.state, SourceState::Unavailable);
             match &snap.issues[..] {
                 [Issue::Unavailable {
@@ -939,7 +986,7 @@ mod tests {
                     reason,
                     hint: Some(_),
                 }] => {
-                    assert_eq!(resource, &path.display().to_string());
+                    assert_eq!(resource.to_string(), path.display().to_string());
                     assert!(reason.contains(want), "{reason}");
                 }
                 other => panic!("{other:?}"),
@@ -959,7 +1006,7 @@ mod tests {
             // Running as root: permissions are not enforced; nothing to test.
             return;
         }
-        let snap = read(&cfg(&path), &path);
+        let snap = read_at(&path);
         assert_eq!(snap.state, SourceState::Unavailable);
         assert!(
             matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("permission denied"))
@@ -975,7 +1022,7 @@ mod tests {
             .unwrap()
             .set_len(MAX_FILE_BYTES + 1)
             .unwrap();
-        let snap = read(&cfg(&path), &path);
+        let snap = read_at(&path);
         assert_eq!(snap.state, SourceState::Unavailable);
         assert!(
             matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("larger than 64 MiB")),
@@ -991,7 +1038,7 @@ mod tests {
         if !path.exists() {
             return;
         }
-        let snap = read(&cfg(path), path);
+        let snap = read_at(path);
         assert_eq!(snap.state, SourceState::Unavailable);
         assert!(
             matches!(&snap.issues[..], [Issue::Unavailable { reason, .. }] if reason.contains("not a regular file")),

@@ -6,22 +6,63 @@
 //! environment of a CI runner never lands in a snapshot.
 
 use super::Snapshot;
-use crate::config::SourceConfig;
+use crate::config::source::{source_table, SourceContext};
+use crate::config::{ConfigError, SourceConfig};
+use crate::report::Location;
 use crate::secret::Secret;
 
+source_table! {
+    /// `kind = "env"` as written.
+    pub struct Raw {
+        /// Only variables with this prefix.
+        pub prefix: Option<String>,
+        /// Only these variables.
+        #[serde(default)]
+        pub keys: Vec<String>,
+        /// Drop the prefix from key names.
+        #[serde(default)]
+        pub strip_prefix: bool,
+    }
+}
+
+/// `kind = "env"`: variables of the process environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Only variables with this prefix.
+    pub prefix: Option<String>,
+    /// Only these variables.
+    pub keys: Vec<String>,
+    /// Drop the prefix from key names.
+    pub strip_prefix: bool,
+}
+
+impl Settings {
+    /// Validates the table.
+    pub fn from_raw(raw: Raw, _cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        Ok(Settings {
+            prefix: raw.prefix,
+            keys: raw.keys,
+            strip_prefix: raw.strip_prefix,
+        })
+    }
+}
+
 /// Reads the variables selected by `prefix` and/or `keys`.
-pub fn read(cfg: &SourceConfig, prefix: Option<&str>, keys: &[String], strip: bool) -> Snapshot {
-    read_from(cfg, prefix, keys, strip, std::env::vars_os())
+pub fn read(cfg: &SourceConfig, settings: &Settings) -> Snapshot {
+    read_from(cfg, settings, std::env::vars_os())
 }
 
 /// Same as [`read`] over any list of variables (the process's, or a test's).
 pub fn read_from(
     cfg: &SourceConfig,
-    prefix: Option<&str>,
-    keys: &[String],
-    strip: bool,
+    settings: &Settings,
     vars: impl IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
 ) -> Snapshot {
+    let (prefix, keys, strip) = (
+        settings.prefix.as_deref(),
+        settings.keys.as_slice(),
+        settings.strip_prefix,
+    );
     let mut items = Vec::new();
     let mut skipped_non_utf8 = Vec::new();
     for (name, value) in vars {
@@ -39,14 +80,18 @@ pub fn read_from(
             (true, Some(p)) if by_prefix && name.len() > p.len() => name[p.len()..].to_string(),
             _ => name.to_string(),
         };
-        items.push((native, Secret::new(value), format!("env:{name}")));
+        items.push((
+            native,
+            Secret::new(value),
+            Location::EnvVar(name.to_string()),
+        ));
     }
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut snap = super::flat_snapshot(cfg, "env", "the process environment".into(), items);
+    let mut snap = super::flat_snapshot(cfg, "the process environment".into(), items);
     for name in skipped_non_utf8 {
         snap.issues.push(super::Issue::Unavailable {
             key: Some(cfg.logical_key(&name).to_string()),
-            resource: format!("env:{name}"),
+            resource: Location::EnvVar(name.clone()),
             reason: format!("environment variable {name} is not valid UTF-8"),
             hint: None,
         });
@@ -66,11 +111,7 @@ mod tests {
             rename: [("JWT_SECRET_STAGING".to_string(), "JWT_SECRET".to_string())]
                 .into_iter()
                 .collect(),
-            kind: SourceKind::Env {
-                prefix: None,
-                keys: vec![],
-                strip_prefix: false,
-            },
+            kind: SourceKind::Env(Settings::default()),
             line: 1,
         }
     }
@@ -84,11 +125,16 @@ mod tests {
             ("PATH", "/bin"),
         ]
         .map(|(k, v)| (k.into(), v.into()));
-        let snap = read_from(&cfg(), Some("APP_"), &["HOME".into()], true, vars);
+        let settings = Settings {
+            prefix: Some("APP_".into()),
+            keys: vec!["HOME".into()],
+            strip_prefix: true,
+        };
+        let snap = read_from(&cfg(), &settings, vars);
         let keys = snap.keys();
         assert_eq!(keys, vec!["HOME", "JWT_SECRET", "URL"]);
         assert_eq!(
-            snap.get("JWT_SECRET").unwrap().location,
+            snap.get("JWT_SECRET").unwrap().location.to_string(),
             "env:APP_JWT_SECRET_STAGING"
         );
     }

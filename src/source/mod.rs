@@ -21,7 +21,57 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::config::{SourceConfig, SourceKind};
+use crate::report::{Location, RunLocation};
 use crate::secret::Secret;
+use crate::time::Timestamp;
+
+/// The kinds of source, without their settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `dotenv`: an env file.
+    Dotenv,
+    /// `env`: the process environment.
+    Env,
+    /// `command`: a command's output.
+    Command,
+    /// `secret_manager`: Google Secret Manager.
+    SecretManager,
+    /// `cloud_run`: a Cloud Run service.
+    CloudRun,
+}
+
+impl Kind {
+    /// The kind as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Dotenv => "dotenv",
+            Kind::Env => "env",
+            Kind::Command => "command",
+            Kind::SecretManager => "secret_manager",
+            Kind::CloudRun => "cloud_run",
+        }
+    }
+
+    /// True for kinds that need the network (`--offline` skips them).
+    pub fn is_network(self) -> bool {
+        match self {
+            Kind::SecretManager | Kind::CloudRun => true,
+            Kind::Dotenv | Kind::Env | Kind::Command => false,
+        }
+    }
+
+    /// True for kinds read from Google, whose findings name the service or
+    /// project rather than the source.
+    pub fn is_google(self) -> bool {
+        self.is_network()
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Everything read from one source.
 #[derive(Debug, Clone)]
@@ -30,8 +80,8 @@ pub struct Snapshot {
     pub name: String,
     /// Environment it belongs to.
     pub environment: Option<String>,
-    /// `dotenv`, `env`, `command`, `secret_manager`, `cloud_run`.
-    pub kind: &'static str,
+    /// Which kind of source.
+    pub kind: Kind,
     /// Read, skipped, or unavailable as a whole.
     pub state: SourceState,
     /// What was read: one view, or one per serving revision (most traffic first).
@@ -72,12 +122,12 @@ pub struct Revision {
     pub name: String,
     /// Share of traffic, 0-100.
     pub traffic_percent: u32,
-    /// Creation time, RFC 3339, when known.
-    pub create_time: Option<String>,
+    /// Creation time, when known.
+    pub create_time: Option<Timestamp>,
     /// True for the latest ready revision.
     pub latest_ready: bool,
     /// `run: p/region/service@revision`.
-    pub location: String,
+    pub location: Arc<RunLocation>,
 }
 
 /// One value and where it came from.
@@ -90,7 +140,7 @@ pub struct Entry {
     /// The value.
     pub value: Secret,
     /// Where a person can open it (`config/staging.env:3`).
-    pub location: String,
+    pub location: Location,
     /// How the value was set.
     pub origin: Origin,
 }
@@ -109,8 +159,8 @@ pub enum Origin {
         requested: String,
         /// Version number it resolved to, when known.
         resolved: Option<String>,
-        /// Creation time of that version, RFC 3339.
-        create_time: Option<String>,
+        /// Creation time of that version.
+        create_time: Option<Timestamp>,
         /// Newest enabled version of the secret, when known.
         newest_enabled: Option<String>,
         /// True when this came through a Cloud Run `secretKeyRef`.
@@ -130,7 +180,7 @@ pub enum Issue {
     /// An env line that does not parse.
     Syntax {
         /// `config/staging.env:12`.
-        location: String,
+        location: Location,
         /// What is wrong, without the value.
         message: String,
     },
@@ -139,7 +189,7 @@ pub enum Issue {
         /// Logical key.
         key: String,
         /// Location of the later definition (the one that wins).
-        location: String,
+        location: Location,
         /// Line of the earlier one.
         first_line: usize,
     },
@@ -148,7 +198,7 @@ pub enum Issue {
         /// The key, or None for the whole source.
         key: Option<String>,
         /// Resource or path.
-        resource: String,
+        resource: Location,
         /// Why, in one sentence (never a value).
         reason: String,
         /// What to do, where known.
@@ -159,7 +209,7 @@ pub enum Issue {
         /// Logical key.
         key: String,
         /// Resource name.
-        resource: String,
+        resource: Location,
         /// Why it is missing (deleted secret, no such version...).
         reason: String,
     },
@@ -168,7 +218,7 @@ pub enum Issue {
         /// Logical key.
         key: String,
         /// Resource name of the version.
-        resource: String,
+        resource: Location,
     },
 }
 
@@ -193,11 +243,11 @@ impl Issue {
 
 impl Snapshot {
     /// A snapshot with nothing read yet.
-    pub fn new(cfg: &SourceConfig, kind: &'static str, display: impl Into<String>) -> Self {
+    pub fn new(cfg: &SourceConfig, display: impl Into<String>) -> Self {
         Snapshot {
             name: cfg.name.clone(),
             environment: cfg.environment.clone(),
-            kind,
+            kind: cfg.kind(),
             state: SourceState::Read,
             views: Vec::new(),
             issues: Vec::new(),
@@ -235,6 +285,11 @@ impl Snapshot {
         self.is_read()
             && !self.is_unreadable(key)
             && !self.views.iter().any(|v| v.entries.contains_key(key))
+    }
+
+    /// Every entry of every view.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.views.iter().flat_map(|v| v.entries.values())
     }
 
     /// Every logical key in any view, in first-seen order.
@@ -294,16 +349,16 @@ pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
     let started = std::time::Instant::now();
     let mut snap = match &cfg.kind {
         // Parsing is CPU work: on the blocking pool, files parse in parallel.
-        SourceKind::Dotenv { path } => {
-            let (owned, path) = (cfg.clone(), path.clone());
-            match tokio::task::spawn_blocking(move || dotenv::read(&owned, &path)).await {
+        SourceKind::Dotenv(settings) => {
+            let (owned, settings) = (cfg.clone(), settings.clone());
+            match tokio::task::spawn_blocking(move || dotenv::read(&owned, &settings)).await {
                 Ok(snap) => snap,
                 Err(_) => {
-                    let mut snap = Snapshot::new(cfg, "dotenv", cfg.name.clone());
+                    let mut snap = Snapshot::new(cfg, cfg.name.clone());
                     snap.state = SourceState::Unavailable;
                     snap.issues.push(Issue::Unavailable {
                         key: None,
-                        resource: cfg.name.clone(),
+                        resource: Location::whole_file(settings_path(cfg)),
                         reason: "reading the file stopped unexpectedly".into(),
                         hint: None,
                     });
@@ -311,47 +366,41 @@ pub async fn gather(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
                 }
             }
         }
-        SourceKind::Env {
-            prefix,
-            keys,
-            strip_prefix,
-        } => env::read(cfg, prefix.as_deref(), keys, *strip_prefix),
-        SourceKind::Command { .. } => command::read(cfg, cx).await,
-        SourceKind::SecretManager { .. } => secret_manager::read(cfg, cx).await,
-        SourceKind::CloudRun { .. } => cloud_run::read(cfg, cx).await,
+        SourceKind::Env(settings) => env::read(cfg, settings),
+        SourceKind::Command(settings) => command::read(cfg, settings, cx).await,
+        SourceKind::SecretManager(settings) => secret_manager::read(cfg, settings, cx).await,
+        SourceKind::CloudRun(settings) => cloud_run::read(cfg, settings, cx).await,
     };
     snap.sort_views();
     snap.elapsed = started.elapsed();
     snap
 }
 
-/// A snapshot for a source that `--offline` skips.
-pub fn skipped(cfg: &SourceConfig, reason: &str) -> Snapshot {
-    let mut s = Snapshot::new(cfg, kind_name(&cfg.kind), cfg.name.clone());
-    s.state = SourceState::Skipped(reason.to_string());
-    s
+fn settings_path(cfg: &SourceConfig) -> String {
+    match &cfg.kind {
+        SourceKind::Dotenv(d) => d.path.display().to_string(),
+        SourceKind::Env(_)
+        | SourceKind::Command(_)
+        | SourceKind::SecretManager(_)
+        | SourceKind::CloudRun(_) => cfg.name.clone(),
+    }
 }
 
-/// The kind as written in the config.
-pub fn kind_name(kind: &SourceKind) -> &'static str {
-    match kind {
-        SourceKind::Dotenv { .. } => "dotenv",
-        SourceKind::Env { .. } => "env",
-        SourceKind::Command { .. } => "command",
-        SourceKind::SecretManager { .. } => "secret_manager",
-        SourceKind::CloudRun { .. } => "cloud_run",
-    }
+/// A snapshot for a source that `--offline` skips.
+pub fn skipped(cfg: &SourceConfig, reason: &str) -> Snapshot {
+    let mut s = Snapshot::new(cfg, cfg.name.clone());
+    s.state = SourceState::Skipped(reason.to_string());
+    s
 }
 
 /// Builds a one-view snapshot from `(native key, value, location)` triples,
 /// applying `rename`. Used by every kind that reads flat key/value data.
 pub fn flat_snapshot(
     cfg: &SourceConfig,
-    kind: &'static str,
     display: String,
-    items: impl IntoIterator<Item = (String, Secret, String)>,
+    items: impl IntoIterator<Item = (String, Secret, Location)>,
 ) -> Snapshot {
-    let mut snap = Snapshot::new(cfg, kind, display);
+    let mut snap = Snapshot::new(cfg, display);
     let mut view = View::default();
     for (native, value, location) in items {
         let key = cfg.logical_key(&native).to_string();

@@ -13,10 +13,82 @@
 //! when it was deployed, see `stale-revision`). [`fetch`] is shared with the
 //! `cloud_run` source.
 
+use indexmap::IndexMap;
+
 use super::google::{self, bounded, GoogleError, Op, SecretManager};
 use super::{Entry, GatherContext, Issue, Origin, Snapshot, SourceState, View};
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::source::{source_table, SourceContext};
+use crate::config::{ConfigError, SourceConfig};
+use crate::report::Location;
 use crate::secret::Secret;
+use crate::time::Timestamp;
+
+source_table! {
+    /// `kind = "secret_manager"` as written.
+    pub struct Raw {
+        /// Project id.
+        pub project: String,
+        /// Logical key -> secret id, optionally `id@version`.
+        #[serde(default)]
+        pub secrets: IndexMap<String, String>,
+        /// Endpoint override.
+        pub endpoint: Option<String>,
+    }
+}
+
+/// `kind = "secret_manager"`: secrets of one project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Project id.
+    pub project: String,
+    /// Logical key -> secret.
+    pub secrets: IndexMap<String, SecretSpec>,
+    /// Endpoint override.
+    pub endpoint: Option<String>,
+}
+
+impl Settings {
+    /// Validates the table.
+    pub fn from_raw(raw: Raw, cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        if raw.project.trim().is_empty() {
+            return Err(cx.error("`project` is empty"));
+        }
+        Ok(Settings {
+            project: raw.project,
+            secrets: raw
+                .secrets
+                .into_iter()
+                .map(|(k, s)| (k, SecretSpec::parse(&s)))
+                .collect(),
+            endpoint: raw.endpoint,
+        })
+    }
+}
+
+/// A secret reference in a `secret_manager` source: `id` or `id@version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSpec {
+    /// Secret id (`jwt-secret-staging`) or full resource name.
+    pub secret: String,
+    /// Version (`latest` by default).
+    pub version: String,
+}
+
+impl SecretSpec {
+    /// Parses `id` or `id@version`.
+    pub fn parse(spec: &str) -> SecretSpec {
+        match spec.rsplit_once('@') {
+            Some((id, v)) if !v.is_empty() => SecretSpec {
+                secret: id.to_string(),
+                version: v.to_string(),
+            },
+            _ => SecretSpec {
+                secret: spec.trim_end_matches('@').to_string(),
+                version: "latest".into(),
+            },
+        }
+    }
+}
 
 /// A payload read from Secret Manager.
 #[derive(Debug, Clone)]
@@ -37,8 +109,11 @@ pub struct Read {
 
 impl Read {
     /// `projects/P/secrets/S/versions/N`.
-    pub fn location(&self) -> String {
-        format!("{}/versions/{}", self.secret, self.resolved)
+    pub fn location(&self) -> Location {
+        Location::SecretVersion {
+            secret: self.secret.clone(),
+            version: self.resolved.clone(),
+        }
     }
 }
 
@@ -46,27 +121,24 @@ impl Read {
 #[derive(Debug, Clone, Default)]
 pub struct History {
     /// Newest first.
-    pub versions: Vec<(String, Option<String>, bool)>,
+    pub versions: Vec<(String, Option<Timestamp>, bool)>,
 }
 
 impl History {
     /// Create time of a version.
-    pub fn create_time(&self, version: &str) -> Option<String> {
+    pub fn create_time(&self, version: &str) -> Option<Timestamp> {
         self.versions
             .iter()
             .find(|(v, _, _)| v == version)
-            .and_then(|(_, t, _)| t.clone())
+            .and_then(|(_, t, _)| *t)
     }
 
-    /// The newest enabled version created at or before `time` (RFC 3339).
-    pub fn enabled_at(&self, time: &str) -> Option<String> {
-        let at = parse_time(time)?;
+    /// The newest enabled version created at or before `at`.
+    pub fn enabled_at(&self, at: Timestamp) -> Option<String> {
         self.versions
             .iter()
-            .filter(|(_, t, enabled)| {
-                *enabled && t.as_deref().and_then(parse_time).is_some_and(|t| t <= at)
-            })
-            .max_by_key(|(_, t, _)| t.as_deref().and_then(parse_time))
+            .filter(|(_, t, enabled)| *enabled && t.is_some_and(|t| t <= at))
+            .max_by_key(|(_, t, _)| *t)
             .map(|(v, _, _)| v.clone())
     }
 
@@ -75,16 +147,14 @@ impl History {
         self.versions
             .iter()
             .filter(|(_, _, enabled)| *enabled)
-            .max_by_key(|(v, t, _)| (t.as_deref().and_then(parse_time), v.parse::<u64>().ok()))
+            .max_by_key(|(v, t, _)| (*t, v.parse::<u64>().ok()))
             .map(|(v, _, _)| v.clone())
     }
 }
 
-/// RFC 3339 to a comparable time.
-pub fn parse_time(s: &str) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(s.trim_end_matches('Z').trim_end_matches('z'))
-        .ok()
-        .or_else(|| humantime::parse_rfc3339(s).ok())
+/// A Google timestamp as a [`Timestamp`]: parsed once, when gathered.
+pub fn timestamp(t: Option<google_cloud_wkt::Timestamp>) -> Option<Timestamp> {
+    t.map(|t| Timestamp::from_parts(t.seconds(), t.nanos()))
 }
 
 /// Why a secret could not be read: a missing resource, or anything else.
@@ -217,7 +287,7 @@ pub async fn history(sm: &SecretManager, cx: &GatherContext, secret_name: &str) 
                 let enabled = v.state.name() == Some("ENABLED");
                 (
                     google::last_segment(&v.name).to_string(),
-                    v.create_time.map(String::from),
+                    timestamp(v.create_time),
                     enabled,
                 )
             })
@@ -247,7 +317,7 @@ pub async fn version_meta(
     Some(History {
         versions: vec![(
             version.to_string(),
-            v.create_time.map(String::from),
+            timestamp(v.create_time),
             v.state.name() == Some("ENABLED"),
         )],
     })
@@ -258,7 +328,7 @@ pub fn failure_issue(key: &str, requested_name: &str, failure: Failure) -> Issue
     match failure {
         Failure::NotFound(e) => Issue::NotFound {
             key: key.to_string(),
-            resource: requested_name.to_string(),
+            resource: Location::secret_version(requested_name),
             reason: e.to_string(),
         },
         Failure::State { resource, state } => Issue::Unavailable {
@@ -267,7 +337,7 @@ pub fn failure_issue(key: &str, requested_name: &str, failure: Failure) -> Issue
                 "{resource} is {}: it cannot be accessed",
                 state.to_ascii_lowercase()
             ),
-            resource,
+            resource: Location::secret_version(&resource),
             hint: Some(
                 "enable the version (`gcloud secrets versions enable`) or point the key at an enabled version"
                     .into(),
@@ -275,7 +345,7 @@ pub fn failure_issue(key: &str, requested_name: &str, failure: Failure) -> Issue
         },
         Failure::Error(e) => Issue::Unavailable {
             key: Some(key.to_string()),
-            resource: requested_name.to_string(),
+            resource: Location::secret_version(requested_name),
             hint: e.hint(Op::AccessVersion),
             reason: e.to_string(),
         },
@@ -297,20 +367,13 @@ pub fn not_utf8_issue(key: &str, read: &Read) -> Issue {
 }
 
 /// Reads the source.
-pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
-    let SourceKind::SecretManager {
+pub async fn read(cfg: &SourceConfig, settings: &Settings, cx: &GatherContext) -> Snapshot {
+    let Settings {
         project,
         secrets,
         endpoint,
-    } = &cfg.kind
-    else {
-        unreachable!("secret_manager::read called for another kind");
-    };
-    let mut snap = Snapshot::new(
-        cfg,
-        "secret_manager",
-        format!("Secret Manager project {project}"),
-    );
+    } = settings;
+    let mut snap = Snapshot::new(cfg, format!("Secret Manager project {project}"));
     if secrets.is_empty() {
         snap.views.push(View::default());
         return snap;
@@ -322,7 +385,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
             snap.state = SourceState::Unavailable;
             snap.issues.push(Issue::Unavailable {
                 key: None,
-                resource: format!("projects/{project}"),
+                resource: Location::Resource(format!("projects/{project}")),
                 hint: e.hint(Op::AccessVersion),
                 reason: e.to_string(),
             });
@@ -355,7 +418,7 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
         snap.state = SourceState::Unavailable;
         snap.issues.push(Issue::Unavailable {
             key: None,
-            resource: format!("projects/{project}"),
+            resource: Location::Resource(format!("projects/{project}")),
             reason: e.to_string(),
             hint: e.hint(Op::AccessVersion),
         });
@@ -412,14 +475,18 @@ pub async fn read(cfg: &SourceConfig, cx: &GatherContext) -> Snapshot {
 mod tests {
     use super::*;
 
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).unwrap()
+    }
+
     #[test]
     fn history_answers_which_version_was_newest_at_a_time() {
         let h = History {
             versions: vec![
-                ("4".into(), Some("2026-03-01T00:00:00Z".into()), true),
-                ("3".into(), Some("2026-02-01T00:00:00.5Z".into()), true),
-                ("2".into(), Some("2026-01-15T00:00:00Z".into()), false),
-                ("1".into(), Some("2026-01-01T00:00:00Z".into()), true),
+                ("4".into(), Some(t("2026-03-01T00:00:00Z")), true),
+                ("3".into(), Some(t("2026-02-01T00:00:00.5Z")), true),
+                ("2".into(), Some(t("2026-01-15T00:00:00Z")), false),
+                ("1".into(), Some(t("2026-01-01T00:00:00Z")), true),
             ],
         };
         for (at, want) in [
@@ -428,20 +495,21 @@ mod tests {
             ("2026-01-20T00:00:00Z", Some("1")),
             ("2025-12-01T00:00:00Z", None),
         ] {
-            assert_eq!(h.enabled_at(at).as_deref(), want, "{at}");
+            assert_eq!(h.enabled_at(t(at)).as_deref(), want, "{at}");
         }
         assert_eq!(h.newest_enabled().as_deref(), Some("4"));
-        assert_eq!(
-            h.create_time("3").as_deref(),
-            Some("2026-02-01T00:00:00.5Z")
-        );
+        assert_eq!(h.create_time("3"), Some(t("2026-02-01T00:00:00.5Z")));
     }
 
     #[test]
-    fn times_parse_with_and_without_fractions() {
-        let a = parse_time("2026-02-01T00:00:00Z").unwrap();
-        let b = parse_time("2026-02-01T00:00:00.123456789Z").unwrap();
-        assert!(a < b);
-        assert!(parse_time("yesterday").is_none());
+    fn secret_specs() {
+        assert_eq!(
+            SecretSpec::parse("jwt@3"),
+            SecretSpec {
+                secret: "jwt".into(),
+                version: "3".into()
+            }
+        );
+        assert_eq!(SecretSpec::parse("jwt").version, "latest");
     }
 }

@@ -762,12 +762,12 @@ fn faults_an_intermittent_storm_over_many_secrets_recovers_deterministically() {
         map.push(format!("K{i} = \"s{i}\""));
     }
     let (ep, _bg) = sandbox(&seed);
-    let config = driftgate::config::parse(driftgate::config::ConfigFile {
-        path: "driftgate.toml".into(),
-        text: SM_CONFIG
+    let config = driftgate::config::parse(driftgate::config::ConfigFile::new(
+        "driftgate.toml",
+        SM_CONFIG
             .replace("@URL@", &ep.google)
             .replace("JWT_SECRET = \"jwt\"", &map.join(", ")),
-    })
+    ))
     .unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

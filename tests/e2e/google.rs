@@ -176,7 +176,7 @@ fn check_sandbox_finds_the_split_the_latest_ref_and_the_plain_secret() {
     // Two containers: the location names the one the value came from.
     assert_eq!(
         plain[0]["location"],
-        "run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00042-xyz (container app)"
+        "run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00042-xyz container app"
     );
     assert_eq!(findings(&r, "checksum-mismatch", "PASS").len(), 2);
 }
@@ -244,11 +244,7 @@ fn sm_source(url: &str, secrets: &str) -> SourceConfig {
     let text = format!(
         "[sources.sm]\nkind = \"secret_manager\"\nproject = \"p\"\nendpoint = \"{url}\"\nsecrets = {{ {secrets} }}\n"
     );
-    let config = driftgate::config::parse(ConfigFile {
-        path: "driftgate.toml".into(),
-        text,
-    })
-    .unwrap();
+    let config = driftgate::config::parse(ConfigFile::new("driftgate.toml", text)).unwrap();
     config.sources["sm"].clone()
 }
 
@@ -322,7 +318,7 @@ fn not_found_is_a_missing_key_with_the_resource() {
         let (snap, _) = gather(&sb, &src, Duration::from_secs(5));
         assert!(
             snap.issues.iter().any(|i| matches!(i,
-                Issue::NotFound { key, resource: r, .. } if key == "KEY" && r == resource)),
+                Issue::NotFound { key, resource: r, .. } if key == "KEY" && r.to_string() == resource)),
             "{spec}: {:?}",
             snap.issues
         );
@@ -394,7 +390,7 @@ versions = [{{ value = "x" }}, {{ value = "y", state = "DISABLED" }}]
     );
     // `latest` skips the disabled version.
     assert_eq!(
-        snap.get("ON_KEY").unwrap().location,
+        snap.get("ON_KEY").unwrap().location.to_string(),
         "projects/p/secrets/off/versions/1"
     );
 }
@@ -410,11 +406,7 @@ fn missing_credentials_say_how_to_log_in() {
     .unwrap();
     let lib = {
         let text = std::fs::read_to_string(dir.path().join("driftgate.toml")).unwrap();
-        driftgate::config::parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text,
-        })
-        .unwrap()
+        driftgate::config::parse(ConfigFile::new("driftgate.toml", text)).unwrap()
     };
     let o = bin()
         .current_dir(dir.path())
@@ -518,13 +510,10 @@ name = "denied-1"
         ),
         ("ghost", "projects/p/locations/r/services/ghost does not exist"),
     ] {
-        let config = driftgate::config::parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text: format!(
+        let config = driftgate::config::parse(ConfigFile::new("driftgate.toml", format!(
                 "[sources.run]\nkind = \"cloud_run\"\nproject = \"p\"\nregion = \"r\"\nservice = \"{service}\"\nendpoint = \"{}\"\n",
                 sb.url()
-            ),
-        })
+            )))
         .unwrap();
         let (snap, _) = gather(&sb, &config.sources["run"], Duration::from_secs(5));
         assert_eq!(snap.state, SourceState::Unavailable);
@@ -664,13 +653,10 @@ fn revision_and_container_selection_and_rename() {
     let dir = fixture("google-staging");
     let sb = Sandbox::start(sandbox::load_seed(&dir.join("sandbox.toml")).unwrap());
     let source = |extra: &str| {
-        let config = driftgate::config::parse(ConfigFile {
-            path: "driftgate.toml".into(),
-            text: format!(
+        let config = driftgate::config::parse(ConfigFile::new("driftgate.toml", format!(
                 "[sources.run]\nkind = \"cloud_run\"\nproject = \"netra-staging\"\nregion = \"us-central1\"\nservice = \"netra-backend-staging\"\nendpoint = \"{0}\"\nsecret_manager_endpoint = \"{0}\"\n{extra}\n",
                 sb.url()
-            ),
-        })
+            )))
         .unwrap();
         config.sources["run"].clone()
     };
@@ -702,7 +688,8 @@ fn revision_and_container_selection_and_rename() {
         .get("METRICS_PORT")
         .unwrap()
         .location
-        .ends_with("(container metrics-sidecar)"));
+        .to_string()
+        .ends_with("@netra-backend-staging-00042-xyz container metrics-sidecar"));
 
     // The template only.
     let (snap, _) = gather(
@@ -729,7 +716,7 @@ fn revision_and_container_selection_and_rename() {
     assert_eq!(jwt.native_key, "JWT_SECRET");
     assert_eq!(jwt.value.expose(), STAGING_SECRETS[0]);
     assert_eq!(
-        jwt.location,
+        jwt.location.to_string(),
         "run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00041-abc"
     );
 

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::{file_location, subject, RenderOptions};
+use super::{subject, RenderOptions};
 use crate::report::{Finding, Report, Status};
 
 pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
@@ -26,7 +26,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
                 continue;
             }
         };
-        annotation(&mut out, command, f);
+        annotation(&mut out, command, f, report);
     }
     if !quiet.is_empty() {
         let _ = writeln!(
@@ -44,7 +44,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
                 one_line(&f.message)
             );
             if let Some(loc) = &f.location {
-                let _ = write!(out, " (at {})", one_line(loc));
+                let _ = write!(out, " (at {})", one_line(&loc.to_string()));
             }
             out.push('\n');
         }
@@ -59,15 +59,14 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
     out
 }
 
-fn annotation(out: &mut String, command: &str, f: &Finding) {
+fn annotation(out: &mut String, command: &str, f: &Finding, report: &Report) {
     let mut props: Vec<(&str, String)> = Vec::new();
-    let file = f.location.as_deref().and_then(file_location);
-    if let Some((path, line)) = file {
-        props.push(("file", path.to_string()));
-        if let Some(line) = line {
-            props.push(("line", line.to_string()));
-        }
-    }
+    // Every annotation points at a file and line: the finding's own, or the
+    // table in the config that declares its source or probe.
+    let (path, line) = report.config.anchor(f);
+    props.push(("file", path.to_string()));
+    props.push(("line", line.to_string()));
+    let in_file = f.location.as_ref().is_some_and(|l| l.as_file().is_some());
     let mut title = format!("{}: {}", f.check, subject(f));
     if f.waived.is_some() {
         title = format!("waived {title}");
@@ -77,7 +76,7 @@ fn annotation(out: &mut String, command: &str, f: &Finding) {
     props.push(("title", title.trim_end_matches(": ").to_string()));
 
     let mut message = f.message.clone();
-    if file.is_none() {
+    if !in_file {
         if let Some(loc) = &f.location {
             let _ = write!(message, "\nat {loc}");
         }

@@ -64,15 +64,7 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
-    let s = report.summary();
-    let mut line = format!(
-        "{} passed, {} failed, {} warnings, {} errors",
-        s.passed, s.failed, s.warnings, s.errors
-    );
-    if s.skipped > 0 {
-        let _ = write!(line, ", {} skipped", s.skipped);
-    }
-    let _ = write!(line, " ({} ms)", report.duration_ms);
+    let line = report.summary_line().to_string();
     let line = match report.exit_code() {
         0 => paint(&line, opts, |s| s.green().bold()),
         1 => paint(&line, opts, |s| s.red().bold()),

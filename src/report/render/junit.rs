@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::{file_location, rfc3339, subject, RenderOptions};
+use super::{rfc3339, subject, RenderOptions};
 use crate::check::{section_of, Section};
 use crate::report::{Finding, Report, Status};
 
@@ -112,7 +112,7 @@ fn testcase(out: &mut String, f: &Finding, outcome: Outcome) {
         escape(name.trim_end_matches(": ")),
         escape(f.check)
     );
-    if let Some((path, line)) = f.location.as_deref().and_then(file_location) {
+    if let Some((path, line)) = f.location.as_ref().and_then(|l| l.as_file()) {
         let _ = write!(out, " file=\"{}\"", escape(path));
         if let Some(line) = line {
             let _ = write!(out, " line=\"{line}\"");
@@ -354,7 +354,7 @@ mod tests {
             )
             .keys(["A&B"])
             .sources(["s<1>"])
-            .location("probe e2e-bypass (POST https://auth.example/a?b=1&c=2)")
+            .location("probe e2e-bypass (POST https://auth.example/a?b=1&c=2)".into())
             .hint("]]> </failure> <!--"),
         );
         let text = render(&r, &RenderOptions::default());

@@ -96,7 +96,7 @@ fn table(out: &mut String, findings: &[&Finding], with_hints: bool) {
             f.check,
             code_list(&f.keys),
             code_list(&f.sources),
-            f.location.as_deref().map(code).unwrap_or_default(),
+            f.shown_location().as_deref().map(code).unwrap_or_default(),
         );
     }
 }
@@ -171,7 +171,7 @@ mod tests {
                 "answered 401 {\"a\":\"x|y\"}\n<script>",
             )
             .keys(["A|B"])
-            .location("probe p (GET https://x/a|b)"),
+            .location("probe p (GET https://x/a|b)".into()),
         );
         let text = render(&r, &RenderOptions::default());
         for line in text.lines().filter(|l| l.starts_with('|')) {

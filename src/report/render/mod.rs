@@ -12,6 +12,7 @@ mod junit;
 mod markdown;
 mod prometheus;
 mod sarif;
+pub mod webhook;
 
 use std::fmt;
 use std::str::FromStr;
@@ -94,9 +95,6 @@ pub struct RenderOptions {
     pub quiet: bool,
     /// Unix seconds of the last passing run, for prometheus (watch mode).
     pub last_success: Option<u64>,
-    /// The config file as found (`config/driftgate.toml`): where SARIF
-    /// points findings that have no file of their own.
-    pub config_path: Option<String>,
 }
 
 /// Renders a report in a format.
@@ -117,29 +115,6 @@ pub fn github_step_summary(report: &Report) -> String {
     markdown::render(report, &RenderOptions::default())
 }
 
-/// A location that names a file: the path and, for `path:LINE`, the line.
-///
-/// Cloud Run revisions (`run: ...`), probes (`probe NAME ...`), Secret
-/// Manager resource names (`projects/...`) and URLs are not files; they
-/// give `None` and renderers show them as logical locations.
-pub(crate) fn file_location(location: &str) -> Option<(&str, Option<u64>)> {
-    if location.is_empty()
-        || location.starts_with("run:")
-        || location.starts_with("probe ")
-        || location.starts_with("projects/")
-        || location.contains("://")
-        || location.contains(char::is_whitespace)
-    {
-        return None;
-    }
-    if let Some((path, line)) = location.rsplit_once(':') {
-        if !path.is_empty() && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) {
-            return line.parse().ok().map(|l| (path, Some(l)));
-        }
-    }
-    (location.contains('/') || location.contains('.')).then_some((location, None))
-}
-
 /// `JWT_SECRET in staging_file, staging_secrets`: what a finding is about,
 /// for titles and test names.
 pub(crate) fn subject(f: &super::Finding) -> String {
@@ -149,30 +124,13 @@ pub(crate) fn subject(f: &super::Finding) -> String {
         (false, false) => format!("{keys} in {sources}"),
         (false, true) => keys,
         (true, false) => sources,
-        (true, true) => f.location.clone().unwrap_or_default(),
+        (true, true) => f.shown_location().unwrap_or_default(),
     }
 }
 
 /// `2026-09-21T14:13:20Z` for Unix seconds.
 pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::time::rfc3339(secs)
 }
 
 #[cfg(test)]
@@ -181,39 +139,6 @@ pub(crate) mod sample;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_locations() {
-        for (loc, want) in [
-            (
-                "config/staging.env:12",
-                Some(("config/staging.env", Some(12))),
-            ),
-            ("config/staging.env", Some(("config/staging.env", None))),
-            (".env:3", Some((".env", Some(3)))),
-            ("staging.env:x", Some(("staging.env:x", None))),
-            ("run: p/us-central1/svc@svc-00042-abc", None),
-            ("probe e2e-bypass (POST https://auth.example/x)", None),
-            ("projects/p/secrets/s/versions/7", None),
-            ("https://auth.example/x:443", None),
-            ("", None),
-            ("plainword", None),
-        ] {
-            assert_eq!(file_location(loc), want, "{loc}");
-        }
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        for (secs, want) in [
-            (0, "1970-01-01T00:00:00Z"),
-            (951_782_400, "2000-02-29T00:00:00Z"),
-            (1_790_000_000, "2026-09-21T14:13:20Z"),
-            (4_102_444_799, "2099-12-31T23:59:59Z"),
-        ] {
-            assert_eq!(rfc3339(secs), want);
-        }
-    }
 
     #[test]
     fn every_format_renders_the_empty_report() {

@@ -227,7 +227,7 @@ mod tests {
             Finding::new("duplicate-key", Status::Warn, "again")
                 .keys(["SERVICE_SECRET"])
                 .sources(["test_file"])
-                .location("config/test.env:12"),
+                .location("config/test.env:12".into()),
         );
         let text = render(&r, &RenderOptions::default());
         assert_valid(&text);

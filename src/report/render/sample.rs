@@ -8,7 +8,7 @@ pub(crate) fn report() -> Report {
         findings: vec![
             Finding::new("dotenv-syntax", Status::Pass, "config/staging.env parses (6 keys)")
                 .sources(["staging_file"])
-                .location("config/staging.env"),
+                .location("config/staging.env".into()),
             Finding::new(
                 "value-mismatch",
                 Status::Fail,
@@ -16,7 +16,7 @@ pub(crate) fn report() -> Report {
             )
             .keys(["JWT_SECRET"])
             .sources(["staging_file", "staging_secrets", "staging_auth"])
-            .location("config/staging.env:3")
+            .location("config/staging.env:3".into())
             .hint("values differ only by a trailing newline in staging_auth"),
             Finding::new(
                 "key-missing",
@@ -25,11 +25,11 @@ pub(crate) fn report() -> Report {
             )
             .keys(["E2E_OAUTH_SIMULATION_KEY"])
             .sources(["staging_backend"])
-            .location("run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00042-abc"),
+            .location("run: netra-staging/us-central1/netra-backend-staging@netra-backend-staging-00042-abc".into()),
             Finding::new("duplicate-key", Status::Warn, "SERVICE_SECRET is defined twice in config/test.env (lines 4 and 9); line 9 wins")
                 .keys(["SERVICE_SECRET"])
                 .sources(["test_file"])
-                .location("config/test.env:9"),
+                .location("config/test.env:9".into()),
             Finding::new(
                 "source-unavailable",
                 Status::Error,
@@ -37,25 +37,24 @@ pub(crate) fn report() -> Report {
             )
             .keys(["SERVICE_SECRET"])
             .sources(["staging_secrets"])
-            .location("projects/netra-staging/secrets/service-secret-staging/versions/latest")
+            .location("projects/netra-staging/secrets/service-secret-staging/versions/latest".into())
             .hint("grant roles/secretmanager.secretAccessor on the secret to the identity driftgate runs as"),
             Finding::new("offline", Status::Skip, "probe ws-header skipped: --offline")
-                .location("probe ws-header"),
+                .location("probe ws-header".into()),
             {
                 let mut f = Finding::new("weak-secret", Status::Fail, "SERVICE_SECRET in test_file is 12 bytes, shorter than min_bytes = 32")
                     .keys(["SERVICE_SECRET"])
                     .sources(["test_file"])
-                    .location("config/test.env:4");
+                    .location("config/test.env:4".into());
                 f.waived = Some("test fixture, rotated in Q1 (owner: platform-team, until 2099-01-01)".into());
                 f
             },
             Finding::new("jwt-signature", Status::Pass, "a token signed with staging_file.JWT_SECRET verifies with staging_secrets.JWT_SECRET")
                 .keys(["JWT_SECRET"])
                 .sources(["staging_file", "staging_secrets"])
-                .location("probe jwt-roundtrip"),
+                .location("probe jwt-roundtrip".into()),
         ],
         duration_ms: 42,
-        strict: false,
         started_at: 1_790_000_000,
         timings: vec![
             crate::report::Timing { what: "source staging_file".into(), ms: 0 },
@@ -63,5 +62,23 @@ pub(crate) fn report() -> Report {
             crate::report::Timing { what: "probe e2e-bypass".into(), ms: 12 },
             crate::report::Timing { what: "probe ws-header".into(), ms: 9 },
         ],
+        config: crate::report::ConfigTables {
+            path: "config/driftgate.toml".into(),
+            sources: [
+                ("staging_file", 11),
+                ("staging_secrets", 35),
+                ("staging_backend", 44),
+                ("staging_auth", 51),
+                ("test_file", 22),
+            ]
+            .into_iter()
+            .map(|(s, l)| (s.to_string(), l))
+            .collect(),
+            probes: [("jwt-roundtrip", 110), ("ws-header", 132)]
+                .into_iter()
+                .map(|(p, l)| (p.to_string(), l))
+                .collect(),
+        },
+        ..Report::default()
     }
 }

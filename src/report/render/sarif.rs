@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 
-use super::{file_location, RenderOptions};
+use super::RenderOptions;
 use crate::check::{doc_text, summary_of, CHECKS};
 use crate::report::{Finding, Report, Status};
 
@@ -32,7 +32,7 @@ const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 #[cfg(test)]
 const FINGERPRINT_KEY: &str = "driftgateFinding/v1";
 
-pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
+pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
     let rules: Vec<Value> = CHECKS
         .iter()
         .map(|c| {
@@ -47,12 +47,11 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
             })
         })
         .collect();
-    let config = uri_path(opts.config_path.as_deref().unwrap_or("driftgate.toml"));
     let results: Vec<SarifResult<'_>> = report
         .findings
         .iter()
         .filter(|f| matches!(f.status, Status::Fail | Status::Warn | Status::Error))
-        .map(|f| result(f, report.strict, &config))
+        .map(|f| result(f, report))
         .collect();
     let information_uri = match env!("CARGO_PKG_REPOSITORY") {
         "" => "https://crates.io/crates/driftgate",
@@ -110,7 +109,7 @@ struct SarifResult<'a> {
     kind: &'static str,
     level: &'static str,
     message: Text,
-    locations: Vec<Location<'a>>,
+    locations: Vec<Location>,
     partial_fingerprints: Fingerprints,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression<'a>>,
@@ -130,10 +129,10 @@ struct Fingerprints {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Location<'a> {
+struct Location {
     physical_location: Physical,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    logical_locations: Vec<Logical<'a>>,
+    logical_locations: Vec<Logical>,
 }
 
 #[derive(Serialize)]
@@ -157,8 +156,8 @@ struct Region {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Logical<'a> {
-    fully_qualified_name: &'a str,
+struct Logical {
+    fully_qualified_name: String,
     kind: &'static str,
 }
 
@@ -176,19 +175,24 @@ struct Properties<'a> {
     sources: &'a [String],
 }
 
-fn result<'a>(f: &'a Finding, strict: bool, config: &str) -> SarifResult<'a> {
+fn result<'a>(f: &'a Finding, report: &'a Report) -> SarifResult<'a> {
     let level = match f.status {
-        Status::Warn if !strict => "warning",
+        Status::Warn if !report.strict => "warning",
         Status::Pass | Status::Skip => "none",
         Status::Fail | Status::Warn | Status::Error => "error",
     };
-    let file = f.location.as_deref().and_then(file_location);
+    let in_file = f.location.as_ref().is_some_and(|l| l.as_file().is_some());
     let mut text = String::with_capacity(f.message.len() + 80);
     if f.status == Status::Error {
         text.push_str("could not check: ");
     }
     text.push_str(&f.message);
-    if let (None, Some(loc)) = (file, &f.location) {
+    let logical = f
+        .location
+        .as_ref()
+        .filter(|_| !in_file)
+        .map(|l| l.to_string());
+    if let Some(loc) = &logical {
         text.push_str("\nat ");
         text.push_str(loc);
     }
@@ -196,33 +200,25 @@ fn result<'a>(f: &'a Finding, strict: bool, config: &str) -> SarifResult<'a> {
         text.push_str("\nhint: ");
         text.push_str(hint);
     }
-    let location = match (file, f.location.as_deref()) {
-        (Some((path, line)), _) => Location {
-            physical_location: Physical {
-                artifact_location: Artifact {
-                    uri: uri_path(path),
-                },
-                region: line
-                    .filter(|l| *l > 0)
-                    .map(|start_line| Region { start_line }),
+    // Every result needs a file and a line: its own, or the table in the
+    // config that declares the source or probe it is about.
+    let (path, line) = report.config.anchor(f);
+    let location = Location {
+        physical_location: Physical {
+            artifact_location: Artifact {
+                uri: uri_path(path),
             },
-            logical_locations: Vec::new(),
+            region: Some(Region {
+                start_line: line.max(1) as u64,
+            }),
         },
-        (None, logical) => Location {
-            physical_location: Physical {
-                artifact_location: Artifact {
-                    uri: config.to_string(),
-                },
-                region: None,
-            },
-            logical_locations: logical
-                .map(|loc| Logical {
-                    fully_qualified_name: loc,
-                    kind: "resource",
-                })
-                .into_iter()
-                .collect(),
-        },
+        logical_locations: logical
+            .map(|loc| Logical {
+                fully_qualified_name: loc,
+                kind: "resource",
+            })
+            .into_iter()
+            .collect(),
     };
     SarifResult {
         rule_id: f.check,
@@ -275,16 +271,13 @@ fn uri_path(path: &str) -> String {
 /// inserted above must not make a new alert). Cloud Run locations keep
 /// the revision, so a new revision with the same drift is a new alert.
 fn partial_fingerprint(f: &Finding) -> String {
-    let location = f.location.as_deref().map(|l| match file_location(l) {
-        Some((path, _)) => path,
-        None => l,
-    });
+    let location = f.location.as_ref().map(|l| l.without_line().to_string());
     let mut h = Sha256::new();
     for part in [f.check, &f.keys.join("\u{1f}"), &f.sources.join("\u{1f}")] {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    h.update(location.unwrap_or("").as_bytes());
+    h.update(location.unwrap_or_default().as_bytes());
     let digest = h.finalize();
     hex::encode(&digest[..16])
 }
@@ -391,10 +384,13 @@ mod tests {
         let missing = by("key-missing");
         let loc = &missing["locations"][0];
         assert_eq!(
-            loc["physicalLocation"]["artifactLocation"]["uri"], "driftgate.toml",
+            loc["physicalLocation"]["artifactLocation"]["uri"], "config/driftgate.toml",
             "a Cloud Run finding points at the config"
         );
-        assert!(loc["physicalLocation"].get("region").is_none());
+        assert_eq!(
+            loc["physicalLocation"]["region"]["startLine"], 44,
+            "at the table of its source"
+        );
         assert!(loc["logicalLocations"][0]["fullyQualifiedName"]
             .as_str()
             .unwrap()
@@ -432,24 +428,31 @@ mod tests {
         let r = Report {
             findings: vec![
                 Finding::new("dotenv-syntax", Status::Fail, "bad file")
-                    .location("config/staging.env"),
+                    .location("config/staging.env".into()),
                 Finding::new("probe-status", Status::Fail, "answered 401")
-                    .location("probe e2e-bypass (POST https://auth.example/x)"),
+                    .location("probe e2e-bypass (POST https://auth.example/x)".into()),
                 Finding::new("offline", Status::Fail, "no location"),
             ],
+            config: crate::report::ConfigTables {
+                path: "config/driftgate.toml".into(),
+                probes: [("e2e-bypass".to_string(), 40)].into(),
+                ..Default::default()
+            },
             ..Report::default()
         };
-        let opts = RenderOptions {
-            config_path: Some("config/driftgate.toml".into()),
-            ..RenderOptions::default()
-        };
-        let v: Value = serde_json::from_str(&render(&r, &opts)).unwrap();
+        let v: Value = serde_json::from_str(&render(&r, &RenderOptions::default())).unwrap();
         let results = v["runs"][0]["results"].as_array().unwrap();
         let phys = |i: usize| &results[i]["locations"][0]["physicalLocation"];
         assert_eq!(phys(0)["artifactLocation"]["uri"], "config/staging.env");
-        assert!(phys(0).get("region").is_none());
+        assert_eq!(
+            phys(0)["region"]["startLine"],
+            1,
+            "a whole file: its first line"
+        );
         assert_eq!(phys(1)["artifactLocation"]["uri"], "config/driftgate.toml");
+        assert_eq!(phys(1)["region"]["startLine"], 40, "the probe's table");
         assert_eq!(phys(2)["artifactLocation"]["uri"], "config/driftgate.toml");
+        assert_eq!(phys(2)["region"]["startLine"], 1);
         assert!(results[2]["locations"][0].get("logicalLocations").is_none());
     }
 
@@ -462,7 +465,7 @@ mod tests {
         )
         .keys(["JWT_SECRET"])
         .sources(["a", "b"])
-        .location("config/staging.env:3");
+        .location("config/staging.env:3".into());
         let fp = partial_fingerprint(&base);
         let mut other_run = base.clone();
         other_run.message =
@@ -473,13 +476,13 @@ mod tests {
             fp,
             "message is not an input"
         );
-        let moved = base.clone().location("config/staging.env:7");
+        let moved = base.clone().location("config/staging.env:7".into());
         assert_eq!(partial_fingerprint(&moved), fp, "line is not an input");
 
         for changed in [
             base.clone().keys(["OTHER"]),
             base.clone().sources(["c"]),
-            base.clone().location("config/test.env:3"),
+            base.clone().location("config/test.env:3".into()),
             Finding {
                 check: "value-shared",
                 ..base.clone()

@@ -7,8 +7,9 @@
 //! risk cannot be forgotten: the day after `expires`, the finding fails
 //! again and says whose waiver lapsed.
 
-use crate::config::{parse_date, Waiver};
+use crate::config::Waiver;
 use crate::report::{Finding, Status};
+use crate::time::parse_date;
 
 /// Marks findings covered by a live waiver; an expired waiver turns its
 /// finding back into a FAIL that says it expired. `today` is days since
@@ -66,7 +67,7 @@ fn covers(w: &Waiver, f: &Finding) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::days_from_civil;
+    use crate::time::days_from_civil;
 
     fn waiver(check: &str, keys: &[&str], sources: &[&str], expires: &str) -> Waiver {
         Waiver {

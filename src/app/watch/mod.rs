@@ -1,0 +1,305 @@
+//! `driftgate watch`: the drift monitor.
+//!
+//! Runs the same check as `driftgate check` on an interval (with ±10%
+//! jitter so a fleet of monitors does not hit Google in step), one run at a
+//! time, and keeps the last report for `/metrics` and `/healthz`
+//! ([`server`]). It notifies webhooks only on a change of state
+//! (`crate::report::changes`), never on every run ([`notify`]).
+//!
+//! A monitor must outlive its surroundings: a config edit that does not
+//! parse is logged and the previous config kept; a webhook that is down or
+//! slow never holds up the next run. SIGINT and SIGTERM stop it cleanly.
+
+pub mod notify;
+pub mod server;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{AppError, Output};
+use crate::cli::{Settings, WatchArgs};
+use crate::config::Config;
+use crate::report::changes::Tracker;
+use crate::report::render::{self, RenderOptions};
+use notify::{Notifier, Targets};
+use server::{serve, Shared};
+
+/// Runs checks on an interval until stopped.
+pub async fn command(
+    args: &WatchArgs,
+    settings: &Settings,
+    out: &mut Output,
+) -> Result<i32, AppError> {
+    if args.interval.is_zero() {
+        return Err(AppError::Usage("--interval must be longer than 0".into()));
+    }
+    let config_path = crate::config::locate(settings.global.config.as_deref())?;
+    let mut config = crate::config::load(&config_path)?;
+    let selection = super::check::validate_selection(&config, settings)?;
+    for (_, path) in &settings.global.outputs {
+        super::ensure_writable(path)?;
+    }
+    // Kept alive until the monitor stops: dropping it stops the servers.
+    let mut _sandbox = if args.sandbox {
+        Some(super::sandbox::embedded(&mut config).await?)
+    } else {
+        None
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| AppError::Usage(format!("--listen {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| AppError::Runtime(format!("--listen {}: {e}", args.listen)))?;
+    out.info(&format!(
+        "driftgate watch: serving /metrics on http://{addr} (and /healthz); checking every {}",
+        crate::time::format_duration(args.interval)
+    ));
+
+    let shared = Arc::new(Shared::default());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = serve(listener, shared.clone(), stop_rx.clone());
+    let signals = tokio::spawn(wait_for_signal(stop_tx.clone()));
+
+    let mut watched = Watched::new(config_path, &config);
+    let mut notifier = Notifier::new(
+        targets(args, &config),
+        settings.global.timeout,
+        shared.clone(),
+    );
+    let mut tracker = Tracker::default();
+    let mut stop = stop_rx.clone();
+    let mut runs = 0u64;
+    loop {
+        if runs > 0 {
+            if let Some(mut new) = watched.reload(settings, out, &shared) {
+                // The sandbox rewrote the old config's endpoints; the new
+                // one needs its own, or it would be checked against Google.
+                let sandboxed = if args.sandbox {
+                    match super::sandbox::embedded(&mut new).await {
+                        Ok(s) => {
+                            _sandbox = Some(s);
+                            true
+                        }
+                        Err(e) => {
+                            out.error(&format!(
+                                "watch: cannot start the sandbox for the edited config; keeping the previous config: {e}"
+                            ));
+                            false
+                        }
+                    }
+                } else {
+                    true
+                };
+                if sandboxed {
+                    config = new;
+                    notifier.set_targets(targets(args, &config));
+                }
+            }
+        }
+        let run = tokio::select! {
+            run = super::check::execute(&config, settings, &selection) => run,
+            _ = stop.wait_for(|s| *s) => break,
+        };
+        runs += 1;
+        out.redactor = run.redactor.clone();
+        let report = run.report;
+        let last_success = shared.record(report.clone(), run.redactor.clone());
+        if !settings.global.quiet {
+            out.info(&format!(
+                "driftgate watch: run {runs}: {}",
+                report.summary_line()
+            ));
+        }
+        for (format, path) in &settings.global.outputs {
+            let opts = RenderOptions {
+                last_success,
+                ..RenderOptions::default()
+            };
+            if let Err(e) = out.write_file(path, &render::render(*format, &report, &opts)) {
+                out.error(&format!("watch: {e}"));
+            }
+        }
+        if let Some(change) = tracker.observe(&report) {
+            out.info(&format!(
+                "driftgate watch: state changed: {} new, {} resolved; now {}",
+                change.new.len(),
+                change.resolved.len(),
+                report.summary_line()
+            ));
+            notifier.notify(&change, &report, &run.redactor, out);
+        }
+        if args.max_runs.is_some_and(|max| runs >= max) {
+            break;
+        }
+        let pause = jittered(args.interval);
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+    notifier.finish(out).await;
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    signals.abort();
+    out.info(&format!("driftgate watch: stopped after {runs} runs"));
+    Ok(0)
+}
+
+/// `2 passed, 1 failed, 0 warnings, 0 errors (12 ms)`.
+/// The interval ±10%.
+fn jittered(interval: Duration) -> Duration {
+    interval.mul_f64(rand::random_range(0.9..=1.1))
+}
+
+async fn wait_for_signal(stop: tokio::sync::watch::Sender<bool>) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    let _ = stop.send(true);
+}
+
+// ---------------------------------------------------------------------------
+// The config file, reloaded when it changes.
+
+struct Watched {
+    path: PathBuf,
+    text: String,
+}
+
+impl Watched {
+    fn new(path: PathBuf, config: &Config) -> Self {
+        Watched {
+            path,
+            text: config.file.text.clone(),
+        }
+    }
+
+    /// A new config when the file changed and loads; `None` when it did
+    /// not change, or when the edit is bad (logged, previous kept).
+    fn reload(&mut self, settings: &Settings, out: &Output, shared: &Shared) -> Option<Config> {
+        // A file that cannot be read (deleted, mid-replace) is a bad edit
+        // too, not an empty config.
+        let text = std::fs::read_to_string(&self.path).map_err(|e| format!("cannot read it: {e}"));
+        let key = text.as_deref().unwrap_or("\0unreadable");
+        if key == self.text {
+            return None;
+        }
+        self.text = key.to_string();
+        let result = text
+            .map_err(AppError::Runtime)
+            .and_then(|text| {
+                crate::config::parse(crate::config::ConfigFile::new(self.path.clone(), text))
+                    .map_err(AppError::from)
+            })
+            .and_then(|c| super::check::validate_selection(&c, settings).map(|_| c));
+        match result {
+            Ok(c) => {
+                out.info(&format!(
+                    "driftgate watch: reloaded {}",
+                    self.path.display()
+                ));
+                Some(c)
+            }
+            Err(e) => {
+                shared.reload_failures.fetch_add(1, Ordering::Relaxed);
+                out.error(&format!(
+                    "watch: {} was edited but does not load; keeping the previous config: {e}",
+                    self.path.display()
+                ));
+                None
+            }
+        }
+    }
+}
+
+fn targets(args: &WatchArgs, config: &Config) -> Targets {
+    let mut t = Targets::default();
+    for url in args.webhooks.iter().chain(&config.notify.webhooks) {
+        if !t.webhooks.contains(url) {
+            t.webhooks.push(url.clone());
+        }
+    }
+    for url in args.slack_webhooks.iter().chain(&config.notify.slack) {
+        if !t.slack.contains(url) {
+            t.slack.push(url.clone());
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reload_keeps_the_previous_config_on_a_bad_edit() {
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
+        let settings = Settings::from_args(cli.global);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("driftgate.toml");
+        let good = "[sources.a]\nkind = \"env\"\nprefix = \"APP_\"\n";
+        std::fs::write(&path, good).unwrap();
+        let config = crate::config::load(&path).unwrap();
+        let mut w = Watched::new(path.clone(), &config);
+        let shared = Shared::default();
+        let out = Output::new();
+        let failures = |s: &Shared| s.reload_failures.load(Ordering::Relaxed);
+
+        assert!(w.reload(&settings, &out, &shared).is_none(), "unchanged");
+        std::fs::write(&path, "[sources.a\n").unwrap();
+        assert!(
+            w.reload(&settings, &out, &shared).is_none(),
+            "does not parse"
+        );
+        assert_eq!(failures(&shared), 1);
+        assert!(
+            w.reload(&settings, &out, &shared).is_none(),
+            "same bad text"
+        );
+        assert_eq!(failures(&shared), 1, "a bad edit is reported once");
+        std::fs::remove_file(&path).unwrap();
+        assert!(w.reload(&settings, &out, &shared).is_none(), "deleted");
+        assert_eq!(failures(&shared), 2);
+        std::fs::write(&path, format!("{good}[sources.b]\nkind = \"env\"\n")).unwrap();
+        let new = w
+            .reload(&settings, &out, &shared)
+            .expect("a good edit loads");
+        assert_eq!(new.sources.len(), 2);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        let base = Duration::from_secs(300);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let d = jittered(base);
+            assert!(
+                d >= Duration::from_secs(270) && d <= Duration::from_secs(330),
+                "{d:?}"
+            );
+            seen.insert(d.as_millis());
+        }
+        assert!(seen.len() > 10, "jitter varies");
+    }
+}

@@ -1,0 +1,357 @@
+//! `driftgate.toml`: parsing, validation and the resolved [`Config`].
+//!
+//! The file is read in two steps. Serde turns the TOML into `Raw*` structs
+//! that mirror the file (unknown fields are errors, so a typo never silently
+//! disables a rule). Validation then checks what serde cannot: that rules
+//! and references name sources that exist, that interpolations parse, that
+//! probes do not depend on themselves. Every error carries the file, line
+//! and column, because the user's next action is to open that line.
+//!
+//! The modules follow what they configure: [`source`] (the fields every
+//! source has; each kind's own fields live with its reader in
+//! `crate::source`), [`rule`], [`probe`], [`waiver`] (waivers and
+//! notification targets); [`validate`] holds what they share.
+
+mod error;
+pub mod probe;
+pub mod rule;
+pub mod source;
+pub mod validate;
+pub mod waiver;
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use error::ConfigError;
+pub use probe::{
+    default_required_claims, json_strings, parse_hmac_algorithm, HttpExpect, HttpProbe, JwtExpect,
+    JwtProbe, ProbeConfig, ProbeKind, WebsocketProbe, WsExpect, WsTransport, DEFAULT_TTL,
+};
+pub use rule::{Rule, RuleKind};
+pub use source::{SourceConfig, SourceKind};
+pub use waiver::{NotifyConfig, Waiver};
+
+use validate::Validator;
+
+/// Where the config file was found, its text, and how to name paths
+/// beside it.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// The path as given or found: what is read.
+    pub path: PathBuf,
+    /// The same path as reports show it: relative to the working directory
+    /// when the file is under it (also when it was given as an absolute
+    /// path), else as given.
+    pub shown: PathBuf,
+    /// The text.
+    pub text: String,
+    /// Byte offset of the start of each line, for line numbers in constant
+    /// time per look-up (a config with 20,000 sources asks 20,000 times).
+    line_starts: Vec<usize>,
+}
+
+impl ConfigFile {
+    /// A config file with its text.
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        let path = path.into();
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        ConfigFile {
+            shown: relative_to_cwd(&path),
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The directory paths in the config are relative to, as shown.
+    pub fn dir(&self) -> PathBuf {
+        self.shown
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// The file as reports show it.
+    pub fn shown(&self) -> String {
+        self.shown.display().to_string()
+    }
+
+    /// Line and column (1-based) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self.text[start..offset.max(start)].chars().count() + 1;
+        (line, column)
+    }
+
+    fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> ConfigError {
+        let (line, column) = self.line_col(span.start);
+        ConfigError {
+            path: self.shown(),
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+}
+
+/// A path as reports show it: relative to the working directory when it is
+/// under it, else as given (normalized).
+pub fn relative_to_cwd(path: &Path) -> PathBuf {
+    let path = source::normalize(path);
+    if path.is_relative() {
+        return path;
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return path;
+    };
+    if let Ok(rel) = path.strip_prefix(&cwd) {
+        return rel.to_path_buf();
+    }
+    // /tmp may be a symlink of the cwd's real path, or the other way round.
+    match (cwd.canonicalize(), path.parent().map(Path::canonicalize)) {
+        (Ok(cwd), Some(Ok(dir))) => match dir.strip_prefix(&cwd) {
+            Ok(rel) => rel.join(path.file_name().unwrap_or_default()),
+            Err(_) => path,
+        },
+        _ => path,
+    }
+}
+
+/// Finds the config file: `--config`/`DRIFTGATE_CONFIG`, else
+/// `./driftgate.toml`, else `./config/driftgate.toml`.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    for candidate in ["driftgate.toml", "config/driftgate.toml"] {
+        if Path::new(candidate).is_file() {
+            return Ok(PathBuf::from(candidate));
+        }
+    }
+    Err(ConfigError::file(
+        "",
+        "no driftgate.toml here or in config/: pass --config PATH, or run `driftgate init`",
+    ))
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let shown = relative_to_cwd(path).display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigError::file(shown.clone(), format!("cannot read the config file: {e}"))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ConfigError::file(shown.clone(), "the config file is not UTF-8"))?;
+    parse(ConfigFile::new(path, text))
+}
+
+/// Parses and validates config text.
+pub fn parse(file: ConfigFile) -> Result<Config, ConfigError> {
+    let raw: RawConfig = toml::from_str(&file.text).map_err(|e| match e.span() {
+        Some(span) => {
+            let span = narrow_to_field(&file.text, span, e.message());
+            file.error_at(span, e.message().trim().replace('\n', " "))
+        }
+        None => ConfigError::file(file.shown(), e.message().trim()),
+    })?;
+    validate(raw, file)
+}
+
+/// Serde reports an unknown field inside a tagged table with the span of the
+/// whole table; point at the field's own line instead.
+fn narrow_to_field(
+    text: &str,
+    span: std::ops::Range<usize>,
+    message: &str,
+) -> std::ops::Range<usize> {
+    let Some(field) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    else {
+        return span;
+    };
+    // The table runs to the next table header.
+    let mut offset = span.start.min(text.len());
+    let mut first = true;
+    for line in text[offset..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !first && trimmed.starts_with('[') {
+            break;
+        }
+        first = false;
+        if let Some(after) = trimmed.strip_prefix(field) {
+            if after.trim_start().starts_with('=') {
+                let start = offset + (line.len() - trimmed.len());
+                return start..start + field.len();
+            }
+        }
+        offset += line.len();
+    }
+    span
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    sources: IndexMap<String, Spanned<source::RawSource>>,
+    #[serde(default)]
+    keys: IndexMap<String, Spanned<KeyConfig>>,
+    #[serde(default)]
+    rule: Vec<Spanned<rule::RawRule>>,
+    #[serde(default)]
+    probe: Vec<Spanned<probe::RawProbe>>,
+    #[serde(default)]
+    waiver: Vec<Spanned<Waiver>>,
+    #[serde(default)]
+    notify: NotifyConfig,
+}
+
+/// `[keys.NAME]`: what is known about a logical key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// Force secret (or not secret) whatever the name looks like.
+    pub secret: Option<bool>,
+    /// Shortest acceptable value in bytes.
+    pub min_bytes: Option<usize>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from.
+    pub file: ConfigFile,
+    /// Sources in file order.
+    pub sources: IndexMap<String, SourceConfig>,
+    /// Per-key settings.
+    pub keys: IndexMap<String, KeyConfig>,
+    /// Rules; the default rule when none was written.
+    pub rules: Vec<Rule>,
+    /// True when `rules` is the default rule.
+    pub default_rules: bool,
+    /// Probes in file order.
+    pub probes: Vec<ProbeConfig>,
+    /// Waivers.
+    pub waivers: Vec<Waiver>,
+    /// Notification targets.
+    pub notify: NotifyConfig,
+    /// Probe URL host -> base URL to send it to instead; set at run time by
+    /// `check --sandbox`, empty from the file.
+    pub probe_rewrites: Vec<(String, String)>,
+}
+
+fn validate(raw: RawConfig, file: ConfigFile) -> Result<Config, ConfigError> {
+    let v = Validator::new(&file, raw.sources.keys().cloned().collect());
+    let sources = source::validate(&v, raw.sources)?;
+    let keys = raw
+        .keys
+        .into_iter()
+        .map(|(k, s)| (k, s.into_inner()))
+        .collect();
+    let mut rules = rule::validate(&v, &raw.rule)?;
+    let default_rules = rules.is_empty();
+    if default_rules {
+        rules = rule::default_rules(&sources);
+    }
+    let probes = probe::validate(&v, &raw.probe)?;
+    let waivers = waiver::validate(&v, raw.waiver)?;
+    drop(v);
+    Ok(Config {
+        file,
+        sources,
+        keys,
+        rules,
+        default_rules,
+        probes,
+        waivers,
+        notify: raw.notify,
+        probe_rewrites: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Config, ConfigError> {
+        parse(ConfigFile::new("config/driftgate.toml", text))
+    }
+
+    const BASE: &str = r#"
+[sources.a]
+kind = "dotenv"
+path = "a.env"
+environment = "staging"
+
+[sources.b]
+kind = "dotenv"
+path = "b.env"
+environment = "staging"
+"#;
+
+    #[test]
+    fn paths_are_relative_to_the_config_file() {
+        let c = parse_str(BASE).unwrap();
+        match &c.sources["a"].kind {
+            SourceKind::Dotenv(d) => assert_eq!(d.path, Path::new("config/a.env")),
+            other => panic!("{other:?}"),
+        }
+        assert!(c.default_rules);
+        assert_eq!(c.rules.len(), 1);
+        assert_eq!(c.rules[0].sources, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        for (text, line, needle) in [
+            ("[sources.a]\nkind = \"dotenv\"\npth = \"x\"\n", 3, "unknown field"),
+            ("[sources.a]\nkind = \"nope\"\n", 2, "unknown variant"),
+            ("x = = 1\n", 1, ""),
+            (
+                &format!("{BASE}\n[[rule]]\nkind = \"same\"\nkeys = [\"K\"]\nsources = [\"a\", \"zz\"]\n"),
+                15,
+                "source `zz`",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"${{nope.K}}\"\n"),
+                12,
+                "probe `p` field `sign_with`",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"websocket\"\nurl = \"ws://x\"\ntoken = \"${{probe.p.token}}\"\n"),
+                12,
+                "depend on itself",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"x\"\nalgorithm = \"none\"\n"),
+                12,
+                "refused",
+            ),
+        ] {
+            let err = parse_str(text).unwrap_err();
+            assert_eq!(err.path, "config/driftgate.toml");
+            assert_eq!(err.line, Some(line), "{err}");
+            assert!(err.column.is_some(), "{err}");
+            assert!(err.to_string().contains(needle), "{err}");
+            assert!(err.to_string().starts_with(&format!("config/driftgate.toml:{line}:")), "{err}");
+        }
+    }
+
+    #[test]
+    fn probe_cycles_are_config_errors() {
+        let text = format!(
+            "{BASE}\n[[probe]]\nname = \"a\"\nkind = \"websocket\"\nurl = \"ws://x\"\ntoken = \"${{probe.b.token}}\"\n\n[[probe]]\nname = \"b\"\nkind = \"websocket\"\nurl = \"ws://x\"\ntoken = \"${{probe.a.token}}\"\n"
+        );
+        let err = parse_str(&text).unwrap_err();
+        assert!(err.message.contains("cycle"), "{err}");
+    }
+}

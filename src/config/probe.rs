@@ -1,0 +1,610 @@
+//! `[[probe]]`: does authentication actually work with these settings?
+//!
+//! Probes are validated as fully as possible before any I/O: templates
+//! parse and name sources that exist, probe tokens form no cycle, methods,
+//! statuses and durations are in range.
+
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::validate::{is_valid_name, Validator};
+use super::ConfigError;
+use crate::interpolate::{Reference, Template};
+use crate::time::{MAX_TIMEOUT, MAX_TTL};
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum RawProbe {
+    Http {
+        name: String,
+        #[serde(default = "default_method")]
+        method: String,
+        url: String,
+        #[serde(default)]
+        headers: IndexMap<String, String>,
+        json: Option<toml::Value>,
+        body: Option<String>,
+        #[serde(default)]
+        expect: RawHttpExpect,
+        #[serde(default)]
+        retries: u32,
+        timeout: Option<String>,
+    },
+    Jwt {
+        name: String,
+        sign_with: String,
+        #[serde(default)]
+        verify_with: Vec<String>,
+        #[serde(default)]
+        claims: toml::Table,
+        ttl: Option<String>,
+        issuer: Option<String>,
+        required_claims: Option<Vec<String>>,
+        #[serde(default = "default_alg")]
+        algorithm: String,
+    },
+    Websocket {
+        name: String,
+        url: String,
+        token: Option<String>,
+        #[serde(default)]
+        transport: WsTransport,
+        #[serde(default)]
+        expect: WsExpect,
+        #[serde(default)]
+        headers: IndexMap<String, String>,
+        query_param: Option<String>,
+        send: Option<String>,
+        expect_message: Option<String>,
+        timeout: Option<String>,
+    },
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+fn default_alg() -> String {
+    "HS256".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawHttpExpect {
+    status: Option<StatusList>,
+    jwt: Option<RawJwtExpect>,
+    body_contains: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StatusList {
+    One(u16),
+    Many(Vec<u16>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawJwtExpect {
+    at: String,
+    secret: String,
+    issuer: Option<String>,
+    required_claims: Option<Vec<String>>,
+}
+
+/// How a WebSocket probe carries its token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WsTransport {
+    /// `Authorization: Bearer TOKEN`.
+    #[default]
+    Header,
+    /// `Sec-WebSocket-Protocol: jwt-auth, jwt.<base64url(TOKEN)>`.
+    Subprotocol,
+    /// `?token=TOKEN` (or `query_param`).
+    Query,
+}
+
+/// What a WebSocket probe expects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WsExpect {
+    /// The handshake completes and the connection stays open.
+    #[default]
+    Open,
+    /// The server refuses (a negative probe).
+    Rejected,
+}
+
+/// A probe as configured.
+#[derive(Debug, Clone)]
+pub struct ProbeConfig {
+    /// Unique name.
+    pub name: String,
+    /// Kind-specific settings.
+    pub kind: ProbeKind,
+    /// Line in the config file.
+    pub line: usize,
+}
+
+impl ProbeConfig {
+    /// Every template the probe uses, with its field name.
+    pub fn templates(&self) -> Vec<(&'static str, &Template)> {
+        let mut out = Vec::new();
+        match &self.kind {
+            ProbeKind::Http(h) => {
+                out.push(("url", &h.url));
+                out.extend(h.headers.values().map(|t| ("headers", t)));
+                if let Some(b) = &h.body {
+                    out.push(("body", b));
+                }
+                out.extend(h.json_templates.iter().map(|t| ("json", t)));
+                if let Some(j) = &h.expect.jwt {
+                    out.push(("expect.jwt.secret", &j.secret));
+                }
+            }
+            ProbeKind::Jwt(j) => {
+                out.push(("sign_with", &j.sign_with));
+                out.extend(j.verify_with.iter().map(|t| ("verify_with", t)));
+            }
+            ProbeKind::Websocket(w) => {
+                out.push(("url", &w.url));
+                if let Some(t) = &w.token {
+                    out.push(("token", t));
+                }
+                out.extend(w.headers.values().map(|t| ("headers", t)));
+            }
+        }
+        out
+    }
+
+    /// Names of probes whose tokens this probe uses.
+    pub fn depends_on(&self) -> BTreeSet<String> {
+        self.templates()
+            .into_iter()
+            .flat_map(|(_, t)| t.references())
+            .filter_map(|r| match r {
+                Reference::ProbeToken { probe } => Some(probe.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Source names this probe reads.
+    pub fn reads_sources(&self) -> BTreeSet<String> {
+        self.templates()
+            .into_iter()
+            .flat_map(|(_, t)| t.references())
+            .filter_map(|r| match r {
+                Reference::Source { source, .. } => Some(source.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// True for kinds that need the network.
+    pub fn is_network(&self) -> bool {
+        match self.kind {
+            ProbeKind::Jwt(_) => false,
+            ProbeKind::Http(_) | ProbeKind::Websocket(_) => true,
+        }
+    }
+}
+
+/// Kind-specific probe settings.
+#[derive(Debug, Clone)]
+pub enum ProbeKind {
+    /// An HTTP request.
+    Http(HttpProbe),
+    /// Mint a token and verify it with other secrets, offline.
+    Jwt(JwtProbe),
+    /// A WebSocket handshake.
+    Websocket(WebsocketProbe),
+}
+
+/// `kind = "http"`.
+#[derive(Debug, Clone)]
+pub struct HttpProbe {
+    /// Method.
+    pub method: String,
+    /// URL.
+    pub url: Template,
+    /// Request headers.
+    pub headers: IndexMap<String, Template>,
+    /// JSON body, strings may hold templates (see `json_templates`).
+    pub json: Option<serde_json::Value>,
+    /// Every string of `json` parsed as a template, in document order.
+    pub json_templates: Vec<Template>,
+    /// Raw body.
+    pub body: Option<Template>,
+    /// Expectations.
+    pub expect: HttpExpect,
+    /// Retries on connection errors and 5xx.
+    pub retries: u32,
+    /// Per-probe timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// `expect` of an HTTP probe.
+#[derive(Debug, Clone, Default)]
+pub struct HttpExpect {
+    /// Acceptable statuses (empty: any 2xx).
+    pub status: Vec<u16>,
+    /// A token in the response to verify.
+    pub jwt: Option<JwtExpect>,
+    /// A substring the body must contain.
+    pub body_contains: Option<String>,
+}
+
+/// `expect.jwt` of an HTTP probe.
+#[derive(Debug, Clone)]
+pub struct JwtExpect {
+    /// JSON pointer to the token (`/access_token`).
+    pub at: String,
+    /// The secret it must verify with.
+    pub secret: Template,
+    /// Expected issuer.
+    pub issuer: Option<String>,
+    /// Claims that must be present.
+    pub required_claims: Vec<String>,
+}
+
+/// `kind = "jwt"`.
+#[derive(Debug, Clone)]
+pub struct JwtProbe {
+    /// Secret to sign with.
+    pub sign_with: Template,
+    /// Secrets that must verify the token.
+    pub verify_with: Vec<Template>,
+    /// Claims, signed as written.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Lifetime when `claims` has no `exp`.
+    pub ttl: Duration,
+    /// Expected issuer (default: `claims.iss`).
+    pub issuer: Option<String>,
+    /// Claims that must be present.
+    pub required_claims: Vec<String>,
+    /// HS256, HS384 or HS512.
+    pub algorithm: jsonwebtoken::Algorithm,
+}
+
+/// `kind = "websocket"`.
+#[derive(Debug, Clone)]
+pub struct WebsocketProbe {
+    /// `ws://` or `wss://` URL.
+    pub url: Template,
+    /// Token to send.
+    pub token: Option<Template>,
+    /// How to send it.
+    pub transport: WsTransport,
+    /// Open or rejected.
+    pub expect: WsExpect,
+    /// Extra request headers.
+    pub headers: IndexMap<String, Template>,
+    /// Query parameter for the `query` transport.
+    pub query_param: String,
+    /// A text message to send once open.
+    pub send: Option<String>,
+    /// A substring a received message must contain.
+    pub expect_message: Option<String>,
+    /// Per-probe timeout.
+    pub timeout: Option<Duration>,
+}
+
+/// Default lifetime of a minted token.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Validates every probe: each on its own, then the references between them.
+pub(super) fn validate(
+    v: &Validator<'_>,
+    raw: &[Spanned<RawProbe>],
+) -> Result<Vec<ProbeConfig>, ConfigError> {
+    let mut probes: Vec<ProbeConfig> = Vec::with_capacity(raw.len());
+    let mut names = std::collections::HashSet::new();
+    for spanned in raw {
+        let span = spanned.span();
+        let probe = validate_one(v, &span, spanned.get_ref())?;
+        if !names.insert(probe.name.clone()) {
+            return Err(v.err(span, format!("probe name `{}` is used twice", probe.name)));
+        }
+        probes.push(probe);
+    }
+    check_references(v, raw, &probes)?;
+    Ok(probes)
+}
+
+fn validate_one(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    raw: &RawProbe,
+) -> Result<ProbeConfig, ConfigError> {
+    let name = match raw {
+        RawProbe::Http { name, .. }
+        | RawProbe::Jwt { name, .. }
+        | RawProbe::Websocket { name, .. } => name.clone(),
+    };
+    if !is_valid_name(&name) {
+        return Err(v.err(
+            span.clone(),
+            format!("probe name `{name}` may hold only letters, digits, `_` and `-`"),
+        ));
+    }
+    let field = |f: &str| format!("probe `{name}` field `{f}`");
+    let kind = match raw {
+        RawProbe::Http {
+            method,
+            url,
+            headers,
+            json,
+            body,
+            expect,
+            retries,
+            timeout,
+            ..
+        } => {
+            let method = method.to_ascii_uppercase();
+            if !method.chars().all(|c| c.is_ascii_uppercase()) || method.is_empty() {
+                return Err(v.err(
+                    span.clone(),
+                    format!("{}: `{method}` is not an HTTP method", field("method")),
+                ));
+            }
+            let mut hs = IndexMap::new();
+            for (k, t) in headers {
+                hs.insert(k.clone(), v.template(span, &field("headers"), t)?);
+            }
+            let json = json
+                .as_ref()
+                .map(|j| serde_json::to_value(j).expect("TOML values are JSON values"));
+            let mut json_templates = Vec::new();
+            if let Some(j) = &json {
+                for s in json_strings(j) {
+                    json_templates.push(v.template(span, &field("json"), s)?);
+                }
+            }
+            let status = match &expect.status {
+                None => Vec::new(),
+                Some(StatusList::One(s)) => vec![*s],
+                Some(StatusList::Many(s)) => s.clone(),
+            };
+            if let Some(bad) = status.iter().find(|s| !(100..=599).contains(*s)) {
+                return Err(v.err(
+                    span.clone(),
+                    format!("{}: {bad} is not an HTTP status", field("expect.status")),
+                ));
+            }
+            let jwt = match &expect.jwt {
+                None => None,
+                Some(j) => {
+                    if !(j.at.is_empty() || j.at.starts_with('/')) {
+                        return Err(v.err(
+                            span.clone(),
+                            format!(
+                                "{}: `{}` is not a JSON pointer (write `/access_token`)",
+                                field("expect.jwt.at"),
+                                j.at
+                            ),
+                        ));
+                    }
+                    Some(JwtExpect {
+                        at: j.at.clone(),
+                        secret: v.template(span, &field("expect.jwt.secret"), &j.secret)?,
+                        issuer: j.issuer.clone(),
+                        required_claims: j
+                            .required_claims
+                            .clone()
+                            .unwrap_or_else(default_required_claims),
+                    })
+                }
+            };
+            ProbeKind::Http(HttpProbe {
+                method,
+                url: v.template(span, &field("url"), url)?,
+                headers: hs,
+                json,
+                json_templates,
+                body: body
+                    .as_ref()
+                    .map(|b| v.template(span, &field("body"), b))
+                    .transpose()?,
+                expect: HttpExpect {
+                    status,
+                    jwt,
+                    body_contains: expect.body_contains.clone(),
+                },
+                retries: *retries,
+                timeout: v.duration(span, &field("timeout"), timeout.as_deref(), MAX_TIMEOUT)?,
+            })
+        }
+        RawProbe::Jwt {
+            sign_with,
+            verify_with,
+            claims,
+            ttl,
+            issuer,
+            required_claims,
+            algorithm,
+            ..
+        } => {
+            let algorithm = parse_hmac_algorithm(algorithm)
+                .map_err(|e| v.err(span.clone(), format!("{}: {e}", field("algorithm"))))?;
+            let claims = match serde_json::to_value(claims).expect("TOML tables are JSON objects") {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!("a table serializes to an object"),
+            };
+            ProbeKind::Jwt(JwtProbe {
+                sign_with: v.template(span, &field("sign_with"), sign_with)?,
+                verify_with: verify_with
+                    .iter()
+                    .map(|t| v.template(span, &field("verify_with"), t))
+                    .collect::<Result<_, _>>()?,
+                issuer: issuer
+                    .clone()
+                    .or_else(|| claims.get("iss").and_then(|i| i.as_str()).map(String::from)),
+                claims,
+                ttl: v
+                    .duration(span, &field("ttl"), ttl.as_deref(), MAX_TTL)?
+                    .unwrap_or(DEFAULT_TTL),
+                required_claims: required_claims
+                    .clone()
+                    .unwrap_or_else(default_required_claims),
+                algorithm,
+            })
+        }
+        RawProbe::Websocket {
+            url,
+            token,
+            transport,
+            expect,
+            headers,
+            query_param,
+            send,
+            expect_message,
+            timeout,
+            ..
+        } => {
+            let mut hs = IndexMap::new();
+            for (k, t) in headers {
+                hs.insert(k.clone(), v.template(span, &field("headers"), t)?);
+            }
+            ProbeKind::Websocket(WebsocketProbe {
+                url: v.template(span, &field("url"), url)?,
+                token: token
+                    .as_ref()
+                    .map(|t| v.template(span, &field("token"), t))
+                    .transpose()?,
+                transport: *transport,
+                expect: *expect,
+                headers: hs,
+                query_param: query_param.clone().unwrap_or_else(|| "token".into()),
+                send: send.clone(),
+                expect_message: expect_message.clone(),
+                timeout: v.duration(span, &field("timeout"), timeout.as_deref(), MAX_TIMEOUT)?,
+            })
+        }
+    };
+    Ok(ProbeConfig {
+        name,
+        kind,
+        line: v.line(span),
+    })
+}
+
+/// `required_claims` when none are written.
+pub fn default_required_claims() -> Vec<String> {
+    vec!["sub".into(), "exp".into(), "iat".into()]
+}
+
+/// HS256, HS384 or HS512; anything else (`none` above all) is refused.
+pub fn parse_hmac_algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    match name.to_ascii_uppercase().as_str() {
+        "HS256" => Ok(jsonwebtoken::Algorithm::HS256),
+        "HS384" => Ok(jsonwebtoken::Algorithm::HS384),
+        "HS512" => Ok(jsonwebtoken::Algorithm::HS512),
+        "NONE" => Err("`none` is refused: an unsigned token proves nothing".into()),
+        other => Err(format!(
+            "`{other}` is not supported: shared-secret probes use HS256, HS384 or HS512"
+        )),
+    }
+}
+
+/// Every string in a JSON value, depth first.
+pub fn json_strings(v: &serde_json::Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    fn walk<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
+}
+
+/// Probe token references must name an earlier-defined, existing probe and
+/// must not form a cycle (a probe that needs its own token never runs).
+fn check_references(
+    v: &Validator<'_>,
+    raw: &[Spanned<RawProbe>],
+    probes: &[ProbeConfig],
+) -> Result<(), ConfigError> {
+    let index: HashMap<&str, usize> = probes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i))
+        .collect();
+    for (i, p) in probes.iter().enumerate() {
+        for dep in p.depends_on() {
+            let span = raw[i].span();
+            match index.get(dep.as_str()) {
+                None => {
+                    return Err(v.err(
+                        span,
+                        format!(
+                            "probe `{}`: `${{probe.{dep}.token}}` names probe `{dep}`, which is not defined",
+                            p.name
+                        ),
+                    ))
+                }
+                Some(_) if dep == p.name => {
+                    return Err(v.err(
+                        span,
+                        format!("probe `{}` uses its own token: a probe cannot depend on itself", p.name),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    // Cycle detection by depth-first search.
+    fn visit(
+        i: usize,
+        probes: &[ProbeConfig],
+        index: &HashMap<&str, usize>,
+        state: &mut [u8],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        if state[i] == 2 {
+            return None;
+        }
+        if state[i] == 1 {
+            let start = path.iter().position(|p| *p == i).unwrap_or(0);
+            return Some(path[start..].to_vec());
+        }
+        state[i] = 1;
+        path.push(i);
+        for dep in probes[i].depends_on() {
+            if let Some(&j) = index.get(dep.as_str()) {
+                if let Some(cycle) = visit(j, probes, index, state, path) {
+                    return Some(cycle);
+                }
+            }
+        }
+        path.pop();
+        state[i] = 2;
+        None
+    }
+    let mut state = vec![0u8; probes.len()];
+    for i in 0..probes.len() {
+        let mut path = Vec::new();
+        if let Some(cycle) = visit(i, probes, &index, &mut state, &mut path) {
+            let names: Vec<&str> = cycle.iter().map(|j| probes[*j].name.as_str()).collect();
+            return Err(v.err(
+                raw[cycle[0]].span(),
+                format!(
+                    "probes depend on each other's tokens in a cycle: {} -> {}",
+                    names.join(" -> "),
+                    names[0]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
