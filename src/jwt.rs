@@ -363,7 +363,7 @@ impl fmt::Display for ClaimProblem {
 
 /// `1h 2m 3s` for a number of seconds.
 pub fn human_secs(secs: u64) -> String {
-    humantime::format_duration(Duration::from_secs(secs)).to_string()
+    crate::time::format_duration(Duration::from_secs(secs))
 }
 
 /// A NumericDate (RFC 7519 2): seconds since the epoch, integer or not.

@@ -3,6 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let code = driftgate::app::main();
-    ExitCode::from(u8::try_from(code).unwrap_or(2))
+    ExitCode::from(driftgate::app::main().code())
 }

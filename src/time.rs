@@ -162,9 +162,11 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// `2026-09-21T14:13:20Z` for Unix seconds.
+/// `2026-09-21T14:13:20Z` for Unix seconds (at most the last second of
+/// 9999: a token's absurd `exp` is shown, not overflowed).
 pub fn rfc3339(secs: u64) -> String {
-    Timestamp::from_unix(i64::try_from(secs).unwrap_or(i64::MAX / 2)).to_string()
+    const LAST: u64 = 253_402_300_799;
+    Timestamp::from_unix(secs.min(LAST) as i64).to_string()
 }
 
 /// The longest network bound (`--timeout`, a probe's `timeout`): a day.
@@ -230,6 +232,7 @@ mod tests {
             (951_782_400, "2000-02-29T00:00:00Z"),
             (1_790_000_000, "2026-09-21T14:13:20Z"),
             (4_102_444_799, "2099-12-31T23:59:59Z"),
+            (u64::MAX, "9999-12-31T23:59:59Z"),
         ] {
             assert_eq!(rfc3339(secs), want);
         }

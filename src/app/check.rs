@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use indexmap::IndexMap;
 
-use super::{ensure_writable, load_config, unix_now, AppError, Output};
+use super::{ensure_writable, load_config, unix_now, AppError, Exit, Output};
 use crate::check::{Context, Selection};
 use crate::cli::{CheckArgs, Settings};
 use crate::config::Config;
@@ -33,7 +33,7 @@ pub async fn command(
     args: &CheckArgs,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     let mut config = load_config(settings)?;
     let selection = validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
@@ -49,7 +49,7 @@ pub async fn command(
     spinner.stop().await;
     out.redactor = std::mem::take(&mut run.redactor);
     emit(&run.report, settings, out)?;
-    Ok(run.report.exit_code())
+    Ok(run.report.exit())
 }
 
 /// A spinner on stderr while sources and probes are read, only when stderr
@@ -145,19 +145,17 @@ fn append_step_summary(path: &std::path::Path, text: &str, out: &Output) -> Resu
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| {
-            AppError::Runtime(format!(
-                "appending to GITHUB_STEP_SUMMARY {}: {e}",
-                path.display()
-            ))
+        .map_err(|cause| AppError::Write {
+            what: format!("GITHUB_STEP_SUMMARY {}", path.display()),
+            cause,
         })
 }
 
 /// `--only`, `--skip` and `--env` must name things that exist; the checks
 /// the run evaluates.
 pub fn validate_selection(config: &Config, settings: &Settings) -> Result<Selection, AppError> {
-    let selection =
-        Selection::new(&settings.global.only, &settings.global.skip).map_err(AppError::Usage)?;
+    let selection = Selection::new(&settings.global.only, &settings.global.skip)
+        .map_err(|id| AppError::UnknownCheck { id })?;
     for env in &settings.global.environments {
         if !config
             .sources
@@ -171,11 +169,11 @@ pub fn validate_selection(config: &Config, settings: &Settings) -> Result<Select
                 .collect();
             known.sort();
             known.dedup();
-            return Err(AppError::Usage(format!(
-                "--env {env}: no source of {} has environment `{env}` (environments: {})",
-                config.file.path.display(),
-                known.join(", ")
-            )));
+            return Err(AppError::UnknownEnvironment {
+                env: env.clone(),
+                config: config.file.shown(),
+                known: known.into_iter().map(String::from).collect(),
+            });
         }
     }
     Ok(selection)

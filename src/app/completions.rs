@@ -10,33 +10,35 @@ use std::str::FromStr as _;
 use clap::CommandFactory as _;
 use clap_complete::Shell;
 
-use super::{AppError, Output};
+use super::{AppError, Exit, Output};
 use crate::cli::{Cli, CompletionsArgs};
 
 /// Prints completions for a shell.
-pub fn command(args: &CompletionsArgs, out: &mut Output) -> Result<i32, AppError> {
+pub fn command(args: &CompletionsArgs, out: &mut Output) -> Result<Exit, AppError> {
     let text = completions(&args.shell)?;
     out.print(&text);
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// The completion script for a shell name.
 pub fn completions(shell: &str) -> Result<String, AppError> {
-    let shell = Shell::from_str(&shell.to_ascii_lowercase()).map_err(|_| {
-        AppError::Usage(format!(
-            "unknown shell `{shell}` (one of: bash, zsh, fish, elvish, powershell)"
-        ))
-    })?;
+    let shell =
+        Shell::from_str(&shell.to_ascii_lowercase()).map_err(|_| AppError::UnknownShell {
+            shell: shell.to_string(),
+        })?;
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "driftgate", &mut buf);
-    String::from_utf8(buf).map_err(|e| AppError::Runtime(format!("completions: {e}")))
+    String::from_utf8(buf).map_err(|e| AppError::Process {
+        doing: "generating completions",
+        cause: e.to_string(),
+    })
 }
 
 /// Prints the man page.
-pub fn man(out: &mut Output) -> Result<i32, AppError> {
+pub fn man(out: &mut Output) -> Result<Exit, AppError> {
     out.print(&man_page()?);
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// The man page (roff).
@@ -44,8 +46,14 @@ pub fn man_page() -> Result<String, AppError> {
     let mut buf = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut buf)
-        .map_err(|e| AppError::Runtime(format!("man page: {e}")))?;
-    String::from_utf8(buf).map_err(|e| AppError::Runtime(format!("man page: {e}")))
+        .map_err(|e| AppError::Process {
+            doing: "generating the man page",
+            cause: e.to_string(),
+        })?;
+    String::from_utf8(buf).map_err(|e| AppError::Process {
+        doing: "generating the man page",
+        cause: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -73,7 +81,7 @@ mod tests {
     #[test]
     fn unknown_shell_is_a_usage_error() {
         let err = completions("tcsh").unwrap_err();
-        assert_eq!(err.exit_code(), 2);
+        assert_eq!(err.exit(), Exit::Usage);
         assert!(err.to_string().contains("bash, zsh, fish"));
     }
 

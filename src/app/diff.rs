@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use super::{load_config, AppError, Output};
+use super::{load_config, AppError, Exit, Output};
 use crate::check::compare::{explain_difference, shown};
 use crate::cli::{DiffArgs, Settings};
 use crate::report::render::Format;
@@ -58,16 +58,16 @@ pub async fn command(
     args: &DiffArgs,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     let mut config = load_config(settings)?;
     for name in [&args.a, &args.b] {
         if !config.sources.contains_key(name) {
             let names: Vec<&str> = config.sources.keys().map(String::as_str).collect();
-            return Err(AppError::Usage(format!(
-                "no source named `{name}` in {} (sources: {})",
-                config.file.path.display(),
-                names.join(", ")
-            )));
+            return Err(AppError::UnknownSource {
+                name: name.clone(),
+                config: config.file.shown(),
+                known: names.iter().map(|n| n.to_string()).collect(),
+            });
         }
     }
     let _sandbox = if args.sandbox {
@@ -95,7 +95,7 @@ pub async fn command(
                     .unwrap_or_else(|| "it could not be read".into()),
             };
             out.error(&format!("source {} was not read: {why}", snap.name));
-            return Ok(3);
+            return Ok(Exit::Error);
         }
     }
     let (a, b) = (&snapshots[&args.a], &snapshots[&args.b]);
@@ -173,7 +173,7 @@ pub async fn command(
     };
     out.print(&text);
     let same = d.only_a.is_empty() && d.only_b.is_empty() && d.different.is_empty();
-    Ok(if same { 0 } else { 1 })
+    Ok(if same { Exit::Pass } else { Exit::Fail })
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! `driftgate explain [ID]`: the documentation of a check, from its `///`.
 
-use super::{AppError, Output};
+use super::{AppError, Exit, Output};
 use crate::check::{doc_text, find, summary_of, CHECKS};
 use crate::cli::ExplainArgs;
 
 /// Prints one check's doc, or every id with its summary.
-pub fn command(args: &ExplainArgs, out: &mut Output) -> Result<i32, AppError> {
+pub fn command(args: &ExplainArgs, out: &mut Output) -> Result<Exit, AppError> {
     match &args.id {
         None => {
             let width = CHECKS.iter().map(|c| c.id().len()).max().unwrap_or(0);
@@ -14,20 +14,14 @@ pub fn command(args: &ExplainArgs, out: &mut Output) -> Result<i32, AppError> {
                 text.push_str(&format!("{:<width$}  {}\n", c.id(), summary_of(*c)));
             }
             out.print(&text);
-            Ok(0)
+            Ok(Exit::Pass)
         }
         Some(id) => match find(id) {
             Some(c) => {
                 out.print(&format!("{}\n\n{}\n", c.id(), doc_text(c)));
-                Ok(0)
+                Ok(Exit::Pass)
             }
-            None => {
-                let ids: Vec<&str> = CHECKS.iter().map(|c| c.id()).collect();
-                Err(AppError::Usage(format!(
-                    "unknown check id `{id}` (known: {})",
-                    ids.join(", ")
-                )))
-            }
+            None => Err(AppError::UnknownCheck { id: id.clone() }),
         },
     }
 }

@@ -15,42 +15,40 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use super::{AppError, Output};
+use super::{AppError, Exit, Output};
 use crate::cli::{InitArgs, Settings};
 use crate::secret::name_looks_secret;
 
 /// Writes the starting config.
-pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
+pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Result<Exit, AppError> {
     let target = if args.dir == Path::new(".") {
         PathBuf::from("driftgate.toml")
     } else {
         args.dir.join("driftgate.toml")
     };
     if !args.stdout && target.exists() && !args.force {
-        return Err(AppError::Usage(format!(
-            "{} exists; pass --force to overwrite it, or --stdout to print the new one",
-            target.display()
-        )));
+        return Err(AppError::ConfigExists { path: target });
     }
     if !args.dir.is_dir() {
-        return Err(AppError::Usage(format!(
-            "--dir {}: not a directory",
-            args.dir.display()
-        )));
+        return Err(AppError::flag(
+            "--dir",
+            format!("{}: not a directory", args.dir.display()),
+        ));
     }
     let files = discover(&args.dir);
     let plan = plan(&args.dir, &files);
     let text = render(&plan);
     // What we write must load; a failure here is a bug in this module.
-    crate::config::parse(crate::config::ConfigFile::new(target.clone(), text.clone())).map_err(
-        |e| AppError::Runtime(format!("init produced a config that does not load: {e}")),
-    )?;
+    crate::config::parse(crate::config::ConfigFile::new(target.clone(), text.clone()))
+        .map_err(AppError::InitInvalid)?;
     if args.stdout {
         out.print(&text);
-        return Ok(0);
+        return Ok(Exit::Pass);
     }
-    super::write_atomic(&target, text.as_bytes())
-        .map_err(|e| AppError::Runtime(format!("writing {}: {e}", target.display())))?;
+    super::write_atomic(&target, text.as_bytes()).map_err(|cause| AppError::Write {
+        what: target.display().to_string(),
+        cause,
+    })?;
     let secrets = plan.keys.values().filter(|k| k.secret).count();
     if plan.sources.is_empty() {
         out.info(&format!(
@@ -73,7 +71,7 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
             target.display()
         ));
     }
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// Env files under `dir`, as paths relative to it, in a stable order:

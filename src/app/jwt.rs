@@ -19,7 +19,7 @@ use std::io::{Read as _, Write as _};
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
-use super::{load_config, unix_now, AppError, Output};
+use super::{load_config, unix_now, AppError, Exit, Output};
 use crate::cli::{JwtCommand, JwtMintArgs, JwtVerifyArgs, Settings};
 use crate::config::{Config, JwtProbe, ProbeKind};
 use crate::interpolate::{Lookup, ResolveError, Template};
@@ -34,7 +34,7 @@ pub async fn command(
     args: JwtCommand,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     match args {
         JwtCommand::Mint(a) => mint(&a, settings, out).await,
         JwtCommand::Verify(a) => verify(&a, settings, out).await,
@@ -83,16 +83,22 @@ fn parse_secret_ref<'c>(
         if let Some(p) = config.probes.iter().find(|p| p.name == bare) {
             return match &p.kind {
                 ProbeKind::Jwt(j) => Ok(SecretRef::Probe(j)),
-                _ => Err(AppError::Usage(format!(
-                    "--secret {bare}: probe `{bare}` is not a jwt probe; name a jwt probe or a SOURCE.KEY"
-                ))),
+                ProbeKind::Http(_) | ProbeKind::Websocket(_) => Err(AppError::SecretRef {
+                    reference: bare.to_string(),
+                    problem: format!(
+                        "probe `{bare}` is not a jwt probe; name a jwt probe or a SOURCE.KEY"
+                    ),
+                }),
             };
         }
     }
     if let Some((source, _)) = bare.split_once('.') {
         if config.sources.contains_key(source) {
-            let template = Template::parse(&format!("${{{bare}}}"))
-                .map_err(|e| AppError::Usage(format!("--secret {bare}: {e}")))?;
+            let template =
+                Template::parse(&format!("${{{bare}}}")).map_err(|e| AppError::SecretRef {
+                    reference: bare.to_string(),
+                    problem: e,
+                })?;
             return Ok(SecretRef::Source(template));
         }
     }
@@ -104,7 +110,7 @@ fn parse_secret_ref<'c>(
         .map(|p| p.name.as_str())
         .collect();
     let mut msg = format!(
-        "--secret {bare}: not SOURCE.KEY of a configured source (sources: {})",
+        "not SOURCE.KEY of a configured source (sources: {})",
         sources.join(", ")
     );
     if allow_probe {
@@ -117,7 +123,10 @@ fn parse_secret_ref<'c>(
             }
         ));
     }
-    Err(AppError::Usage(msg))
+    Err(AppError::SecretRef {
+        reference: bare.to_string(),
+        problem: msg,
+    })
 }
 
 /// Resolves a template against the sources read; a missing key, or a
@@ -129,9 +138,9 @@ fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secre
         tokens: Default::default(),
     };
     t.resolve(&lookup as &dyn Lookup).map_err(|e| match &e {
-        ResolveError::MissingKey { .. } => AppError::Usage(e.to_string()),
+        ResolveError::MissingKey { .. } => AppError::Unresolved(e.to_string()),
         // Not read because of --env or --offline: the flags' doing.
-        ResolveError::Unavailable { skipped: true, .. } => AppError::Usage(e.to_string()),
+        ResolveError::Unavailable { skipped: true, .. } => AppError::Unresolved(e.to_string()),
         ResolveError::Unavailable { source_name, .. } => {
             let why = snapshots
                 .get(source_name)
@@ -143,13 +152,15 @@ fn resolve(t: &Template, snapshots: &IndexMap<String, Snapshot>) -> Result<Secre
                 })
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default();
-            AppError::Runtime(format!("{e}{why}"))
+            AppError::SourceUnread {
+                what: format!("{e}{why}"),
+            }
         }
-        _ => AppError::Usage(e.to_string()),
+        _ => AppError::Unresolved(e.to_string()),
     })
 }
 
-async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Result<i32, AppError> {
+async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Result<Exit, AppError> {
     let (config, snapshots) = read_sources(settings, args.sandbox, out).await?;
     let reference = parse_secret_ref(&config, &args.secret, true)?;
     let explicit = args
@@ -157,7 +168,7 @@ async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Resu
         .as_deref()
         .map(|a| {
             crate::config::parse_hmac_algorithm(a)
-                .map_err(|e| AppError::Usage(format!("--algorithm {a}: {e}")))
+                .map_err(|e| AppError::flag("--algorithm", format!("{a}: {e}")))
         })
         .transpose()?;
     let mut algorithm = explicit.unwrap_or(jsonwebtoken::Algorithm::HS256);
@@ -178,22 +189,25 @@ async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Resu
     if let Some(text) = &args.claims {
         match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(extra)) => claims.extend(extra),
-            Ok(_) => return Err(AppError::Usage("--claims: not a JSON object".into())),
-            Err(e) => return Err(AppError::Usage(format!("--claims: not JSON: {e}"))),
+            Ok(_) => return Err(AppError::flag("--claims", "not a JSON object")),
+            Err(e) => return Err(AppError::flag("--claims", format!("not JSON: {e}"))),
         }
     }
     let ttl = args.ttl.unwrap_or(ttl);
     let secret = resolve(template, &snapshots)?;
     let now = unix_now();
     let token = jwt::mint(&secret, algorithm, &claims, now, ttl).map_err(|e| match e {
-        jwt::MintError::BadTimeClaim(_) => AppError::Usage(format!("--claims: {e}")),
-        other => AppError::Runtime(format!("cannot mint a token: {other}")),
+        jwt::MintError::BadTimeClaim(_) => AppError::flag("--claims", e.to_string()),
+        other => AppError::Mint(other.to_string()),
     })?;
     // The token is what was asked for: written as is, not scrubbed.
     let mut stdout = std::io::stdout().lock();
     if let Err(e) = writeln!(stdout, "{}", token.expose()).and_then(|_| stdout.flush()) {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(AppError::Runtime(format!("writing to stdout: {e}")));
+            return Err(AppError::Write {
+                what: "stdout".into(),
+                cause: e,
+            });
         }
     }
     if !settings.global.quiet {
@@ -209,7 +223,7 @@ async fn mint(args: &JwtMintArgs, settings: &Settings, out: &mut Output) -> Resu
             relative("expires", "expired", exp, now)
         ));
     }
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// "expires in 15m" / "expired 2h ago" / "expires now".
@@ -222,17 +236,12 @@ fn relative(future: &str, past: &str, at: u64, now: u64) -> String {
     }
 }
 
-fn rfc3339(secs: u64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.min(253_402_300_799));
-    humantime::format_rfc3339_seconds(t).to_string()
-}
-
 fn read_token(arg: &str) -> Result<String, AppError> {
     let raw = if arg == "-" {
         let mut s = String::new();
         std::io::stdin()
             .read_to_string(&mut s)
-            .map_err(|e| AppError::Usage(format!("reading the token from stdin: {e}")))?;
+            .map_err(|e| AppError::flag("TOKEN -", format!("reading the token from stdin: {e}")))?;
         s
     } else {
         arg.to_string()
@@ -244,9 +253,7 @@ fn read_token(arg: &str) -> Result<String, AppError> {
         .unwrap_or(t)
         .trim();
     if t.is_empty() {
-        return Err(AppError::Usage(
-            "no token given (pass TOKEN, or - to read stdin)".into(),
-        ));
+        return Err(AppError::NoToken);
     }
     Ok(t.to_string())
 }
@@ -263,7 +270,7 @@ async fn verify(
     args: &JwtVerifyArgs,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     let token = read_token(&args.token)?;
     let (config, snapshots) = read_sources(settings, args.sandbox, out).await?;
     // The signature is never shown; neither is the whole token.
@@ -315,7 +322,7 @@ async fn verify(
         s
     };
     out.print(&text);
-    Ok(if v.ok { 0 } else { 1 })
+    Ok(if v.ok { Exit::Pass } else { Exit::Fail })
 }
 
 /// The whole judgement of `verify`, pure: claims against `now`, the
@@ -352,7 +359,7 @@ fn judge(
             }
             _ => relative("issued", "issued", iat, now),
         };
-        times.push(format!("{when} ({})", rfc3339(iat)));
+        times.push(format!("{when} ({})", crate::time::rfc3339(iat)));
     }
     if let Some(nbf) = time("nbf") {
         let when = if nbf > now {
@@ -360,13 +367,13 @@ fn judge(
         } else {
             format!("valid since {} ago", jwt::human_secs(now - nbf))
         };
-        times.push(format!("{when} ({})", rfc3339(nbf)));
+        times.push(format!("{when} ({})", crate::time::rfc3339(nbf)));
     }
     match time("exp") {
         Some(exp) => times.push(format!(
             "{} ({})",
             relative("expires", "expired", exp, now),
-            rfc3339(exp)
+            crate::time::rfc3339(exp)
         )),
         None if !claims.contains_key("exp") => {
             times.push("no `exp`: the token never expires".into())

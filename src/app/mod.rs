@@ -8,6 +8,7 @@
 pub mod check;
 pub mod completions;
 pub mod diff;
+pub mod error;
 pub mod explain;
 pub mod hardening;
 pub mod init;
@@ -21,39 +22,14 @@ use std::path::Path;
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command, Settings};
-use crate::config::{Config, ConfigError};
+use crate::config::Config;
 use crate::secret::Redactor;
 
-/// Exit code: usage or configuration error, nothing was checked.
-pub const EXIT_USAGE: i32 = 2;
+pub use crate::time::unix_now;
+pub use error::{AppError, Exit};
 
-/// An error that ends a command before a report exists.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// A bad config file (exit 2).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A bad argument (exit 2).
-    #[error("{0}")]
-    Usage(String),
-    /// Something failed at run time (exit 3): a server that would not start,
-    /// a file that could not be written after the run.
-    #[error("{0}")]
-    Runtime(String),
-}
-
-impl AppError {
-    /// The exit code for this error.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            AppError::Config(_) | AppError::Usage(_) => EXIT_USAGE,
-            AppError::Runtime(_) => 3,
-        }
-    }
-}
-
-/// Parses the command line, runs the command, returns the exit code.
-pub fn main() -> i32 {
+/// Parses the command line, runs the command, returns the exit status.
+pub fn main() -> Exit {
     // Before anything is read: no panic payload and no core dump can carry
     // a secret out of the process.
     hardening::install_panic_hook();
@@ -63,9 +39,13 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let exit = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Pass
+            };
             let _ = e.print();
-            return code;
+            return exit;
         }
     };
     let settings = Settings::from_args(cli.global.clone());
@@ -80,7 +60,7 @@ pub fn main() -> i32 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("driftgate: error: cannot start the async runtime: {e}");
-            return 3;
+            return Exit::Error;
         }
     };
     let mut out = Output::new();
@@ -91,10 +71,10 @@ pub fn main() -> i32 {
     }
     let result = runtime.block_on(dispatch(cli.command, &settings, &mut out));
     match result {
-        Ok(code) => code,
+        Ok(exit) => exit,
         Err(e) => {
             out.error(&e.to_string());
-            e.exit_code()
+            e.exit()
         }
     }
 }
@@ -103,7 +83,7 @@ async fn dispatch(
     command: Command,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     match command {
         Command::Check(args) => check::command(&args, settings, out).await,
         Command::Diff(args) => diff::command(&args, settings, out).await,
@@ -168,8 +148,10 @@ impl Output {
     /// Writes a file atomically (temp file in the same directory, then
     /// rename), scrubbed: a reader never sees half a report.
     pub fn write_file(&self, path: &Path, text: &str) -> Result<(), AppError> {
-        write_atomic(path, self.redactor.scrub(text).as_bytes())
-            .map_err(|e| AppError::Runtime(format!("writing {}: {e}", path.display())))
+        write_atomic(path, self.redactor.scrub(text).as_bytes()).map_err(|cause| AppError::Write {
+            what: path.display().to_string(),
+            cause,
+        })
     }
 }
 
@@ -200,10 +182,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// network work is done.
 pub fn ensure_writable(path: &Path) -> Result<(), AppError> {
     if path.is_dir() {
-        return Err(AppError::Usage(format!(
-            "--output {}: is a directory",
-            path.display()
-        )));
+        return Err(AppError::OutputNotWritable {
+            path: path.to_path_buf(),
+            problem: "is a directory".into(),
+        });
     }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -215,17 +197,9 @@ pub fn ensure_writable(path: &Path) -> Result<(), AppError> {
             let _ = std::fs::remove_file(&probe);
             Ok(())
         }
-        Err(e) => Err(AppError::Usage(format!(
-            "--output {}: cannot write in {}: {e}",
-            path.display(),
-            dir.display()
-        ))),
+        Err(e) => Err(AppError::OutputNotWritable {
+            path: path.to_path_buf(),
+            problem: format!("cannot write in {}: {e}", dir.display()),
+        }),
     }
-}
-
-/// Unix seconds now.
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

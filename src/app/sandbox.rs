@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AppError, Output};
+use super::{AppError, Exit, Output};
 use crate::cli::{SandboxArgs, Settings};
 use crate::config::{Config, SourceKind};
 use crate::sandbox::{self, Endpoints, Running, Seed};
@@ -35,16 +35,16 @@ pub fn seed_path(config: &Config) -> PathBuf {
 pub async fn embedded(config: &mut Config) -> Result<Embedded, AppError> {
     let path = seed_path(config);
     if !path.is_file() {
-        return Err(AppError::Usage(format!(
-            "--sandbox: no seed at {} (write one; see `driftgate sandbox --help`)",
-            path.display()
-        )));
+        return Err(AppError::NoSeed { path });
     }
     let seed = sandbox::load_seed(&path)?;
     rewrites(&seed, &path, None)?;
     let running = sandbox::start(seed.clone(), "127.0.0.1", 0)
         .await
-        .map_err(|e| AppError::Runtime(format!("cannot start the sandbox: {e}")))?;
+        .map_err(|e| AppError::Serve {
+            what: "the sandbox".into(),
+            cause: e.to_string(),
+        })?;
     point_at(config, &running.endpoints);
     let rewrites = rewrites(&seed, &path, Some(&running.endpoints))?;
     config.probe_rewrites = rewrites.clone();
@@ -81,10 +81,11 @@ fn rewrites(
             ("websocket", Some(e)) => e.websocket.clone(),
             ("auth" | "websocket", None) => String::new(),
             (other, _) => {
-                return Err(AppError::Usage(format!(
-                    "{}: [hosts] maps `{host}` to `{other}`; use \"auth\" or \"websocket\"",
-                    path.display()
-                )))
+                return Err(AppError::SeedHost {
+                    seed: path.to_path_buf(),
+                    host: host.clone(),
+                    target: other.to_string(),
+                })
             }
         };
         out.push((host.clone(), base));
@@ -97,14 +98,12 @@ pub async fn command(
     args: &SandboxArgs,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     let path = match &args.seed {
         Some(p) => p.clone(),
         None => {
-            let config = super::load_config(settings).map_err(|e| {
-                AppError::Usage(format!(
-                    "no --seed given and no config to find sandbox.toml beside ({e})"
-                ))
+            let config = super::load_config(settings).map_err(|e| AppError::NoSeedNoConfig {
+                cause: e.to_string(),
             })?;
             seed_path(&config)
         }
@@ -113,11 +112,9 @@ pub async fn command(
     rewrites(&seed, &path, None)?;
     let running = sandbox::start(seed.clone(), &args.host, args.port)
         .await
-        .map_err(|e| {
-            AppError::Runtime(format!(
-                "cannot start the sandbox on {}:{}: {e}",
-                args.host, args.port
-            ))
+        .map_err(|e| AppError::Serve {
+            what: format!("the sandbox on {}:{}", args.host, args.port),
+            cause: e.to_string(),
         })?;
     if !is_loopback_host(&args.host) {
         out.info(&format!(
@@ -128,10 +125,13 @@ pub async fn command(
     out.print(&banner(&path, &seed, &running.endpoints));
     tokio::signal::ctrl_c()
         .await
-        .map_err(|e| AppError::Runtime(format!("waiting for Ctrl-C: {e}")))?;
+        .map_err(|e| AppError::Process {
+            doing: "waiting for Ctrl-C",
+            cause: e.to_string(),
+        })?;
     drop(running);
     out.info("driftgate sandbox: stopped");
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 fn is_loopback_host(host: &str) -> bool {

@@ -147,7 +147,7 @@ impl fmt::Display for NetError {
             NetError::Timeout { waiting_for, after } => write!(
                 f,
                 "timeout: no {waiting_for} within {}",
-                humantime::format_duration(*after)
+                crate::time::format_duration(*after)
             ),
             NetError::Request(why) => write!(f, "the request could not be built: {why}"),
             NetError::Protocol(why) => write!(f, "the exchange broke off ({why})"),

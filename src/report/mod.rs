@@ -98,10 +98,22 @@ impl Finding {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        for s in sources {
-            let s = s.into();
-            if !self.sources.contains(&s) {
-                self.sources.push(s);
+        // A finding over every source of a large environment has thousands:
+        // deduplicate by hash then, not by scanning the list per name.
+        let incoming: Vec<String> = sources.into_iter().map(Into::into).collect();
+        if self.sources.len() + incoming.len() <= 16 {
+            for s in incoming {
+                if !self.sources.contains(&s) {
+                    self.sources.push(s);
+                }
+            }
+        } else {
+            let mut seen: std::collections::HashSet<String> =
+                self.sources.iter().cloned().collect();
+            for s in incoming {
+                if seen.insert(s.clone()) {
+                    self.sources.push(s);
+                }
             }
         }
         self
@@ -181,6 +193,41 @@ impl std::fmt::Display for SummaryLine {
             write!(f, ", {} skipped", s.skipped)?;
         }
         write!(f, " ({} ms)", self.duration_ms)
+    }
+}
+
+/// The exit status (PRODUCT.md, "Exit status").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything checked passed (WARN allowed unless `--strict`).
+    Pass,
+    /// At least one FAIL: drift or a broken auth path.
+    Fail,
+    /// A usage or configuration error: nothing was checked.
+    Usage,
+    /// No FAIL, but something could not be evaluated.
+    Error,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Pass => 0,
+            Exit::Fail => 1,
+            Exit::Usage => 2,
+            Exit::Error => 3,
+        }
+    }
+}
+
+impl From<Verdict> for Exit {
+    fn from(v: Verdict) -> Exit {
+        match v {
+            Verdict::Pass => Exit::Pass,
+            Verdict::Fail => Exit::Fail,
+            Verdict::Error => Exit::Error,
+        }
     }
 }
 
@@ -301,13 +348,14 @@ impl Report {
         }
     }
 
-    /// 0, 1 or 3 (2 is for runs that never got this far).
+    /// Pass, Fail or Error (Usage is for runs that never got this far).
+    pub fn exit(&self) -> Exit {
+        self.verdict().into()
+    }
+
+    /// 0, 1 or 3, as JSON and SARIF carry it.
     pub fn exit_code(&self) -> i32 {
-        match self.verdict() {
-            Verdict::Pass => 0,
-            Verdict::Fail => 1,
-            Verdict::Error => 3,
-        }
+        i32::from(self.exit().code())
     }
 }
 

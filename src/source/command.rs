@@ -254,7 +254,7 @@ fn describe(failure: &Failure, program: &str, cwd: &Path) -> (String, Option<Str
         Failure::Timeout(limit) => (
             format!(
                 "`{program}` did not finish within {} and was killed",
-                humantime::format_duration(*limit)
+                crate::time::format_duration(*limit)
             ),
             Some("raise `timeout` in the source's table (or --timeout)".into()),
         ),

@@ -197,7 +197,7 @@ pub enum GoogleError {
         retry_after: Option<String>,
     },
     /// The deadline passed.
-    #[error("no answer for {resource} within {}", humantime::format_duration(*.after))]
+    #[error("no answer for {resource} within {}", crate::time::format_duration(*.after))]
     Timeout {
         /// Resource name.
         resource: String,
@@ -259,7 +259,7 @@ fn retry_after_of(err: &GaxError) -> Option<String> {
         return None;
     }
     Some(match v.parse::<u64>() {
-        Ok(secs) => humantime::format_duration(Duration::from_secs(secs)).to_string(),
+        Ok(secs) => crate::time::format_duration(Duration::from_secs(secs)),
         Err(_) => v.to_string(),
     })
 }
@@ -611,7 +611,7 @@ impl Clients {
                     Err(_) => Err(GoogleError::CredentialsFailed {
                         cause: format!(
                             "no token within {}",
-                            humantime::format_duration(self.timeout)
+                            crate::time::format_duration(self.timeout)
                         ),
                     }),
                 }

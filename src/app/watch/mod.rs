@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{AppError, Output};
+use super::{AppError, Exit, Output};
 use crate::cli::{Settings, WatchArgs};
 use crate::config::Config;
 use crate::report::changes::Tracker;
@@ -31,9 +31,9 @@ pub async fn command(
     args: &WatchArgs,
     settings: &Settings,
     out: &mut Output,
-) -> Result<i32, AppError> {
+) -> Result<Exit, AppError> {
     if args.interval.is_zero() {
-        return Err(AppError::Usage("--interval must be longer than 0".into()));
+        return Err(AppError::flag("--interval", "must be longer than 0"));
     }
     let config_path = crate::config::locate(settings.global.config.as_deref())?;
     let mut config = crate::config::load(&config_path)?;
@@ -49,10 +49,11 @@ pub async fn command(
     };
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .map_err(|e| AppError::Usage(format!("--listen {}: {e}", args.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| AppError::Runtime(format!("--listen {}: {e}", args.listen)))?;
+        .map_err(|e| AppError::flag("--listen", format!("{}: {e}", args.listen)))?;
+    let addr = listener.local_addr().map_err(|e| AppError::Serve {
+        what: format!("--listen {}", args.listen),
+        cause: e.to_string(),
+    })?;
     out.info(&format!(
         "driftgate watch: serving /metrics on http://{addr} (and /healthz); checking every {}",
         crate::time::format_duration(args.interval)
@@ -145,7 +146,7 @@ pub async fn command(
     let _ = server.await;
     signals.abort();
     out.info(&format!("driftgate watch: stopped after {runs} runs"));
-    Ok(0)
+    Ok(Exit::Pass)
 }
 
 /// `2 passed, 1 failed, 0 warnings, 0 errors (12 ms)`.
@@ -199,14 +200,17 @@ impl Watched {
     fn reload(&mut self, settings: &Settings, out: &Output, shared: &Shared) -> Option<Config> {
         // A file that cannot be read (deleted, mid-replace) is a bad edit
         // too, not an empty config.
-        let text = std::fs::read_to_string(&self.path).map_err(|e| format!("cannot read it: {e}"));
+        let text = std::fs::read_to_string(&self.path).map_err(|e| e.to_string());
         let key = text.as_deref().unwrap_or("\0unreadable");
         if key == self.text {
             return None;
         }
         self.text = key.to_string();
         let result = text
-            .map_err(AppError::Runtime)
+            .map_err(|cause| AppError::Read {
+                path: self.path.clone(),
+                cause,
+            })
             .and_then(|text| {
                 crate::config::parse(crate::config::ConfigFile::new(self.path.clone(), text))
                     .map_err(AppError::from)

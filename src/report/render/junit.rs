@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::{rfc3339, subject, RenderOptions};
+use super::{subject, RenderOptions};
 use crate::check::{section_of, Section};
 use crate::report::{Finding, Report, Status};
 
@@ -73,7 +73,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         total.add(outcome(f, report.strict));
     }
     let time = report.duration_ms as f64 / 1000.0;
-    let timestamp = rfc3339(report.started_at);
+    let timestamp = crate::time::rfc3339(report.started_at);
     let mut out = String::with_capacity(256 + report.findings.len() * 300);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(

@@ -128,11 +128,6 @@ pub(crate) fn subject(f: &super::Finding) -> String {
     }
 }
 
-/// `2026-09-21T14:13:20Z` for Unix seconds.
-pub(crate) fn rfc3339(secs: u64) -> String {
-    crate::time::rfc3339(secs)
-}
-
 #[cfg(test)]
 pub(crate) mod sample;
 

@@ -73,7 +73,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
             invocations: json!([{
                 "executionSuccessful": true,
                 "exitCode": report.exit_code(),
-                "startTimeUtc": super::rfc3339(report.started_at),
+                "startTimeUtc": crate::time::rfc3339(report.started_at),
             }]),
             results,
         }],
