@@ -183,8 +183,8 @@ def check_rotation():
 
 def check_hmac():
     secret = read("hmac.secret")
-    check(not secret.startswith(b"-----") and not secret.endswith(b"\n") and len(secret) >= 32,
-          "hmac.secret is raw bytes, >= 32, no PEM header, no trailing newline")
+    check(not secret.startswith(b"-----") and not secret.endswith(b"\n") and len(secret) >= 64,
+          "hmac.secret is raw bytes, >= 64 (HS512), no PEM header, no trailing newline")
     token = jwt.encode(claims(), secret, algorithm="HS256")
     check(verifies(token, secret, "HS256"), "HS256 token verifies with hmac.secret")
     check(not verifies(token, secret + b"x", "HS256"), "HS256 token fails with another secret")
