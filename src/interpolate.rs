@@ -153,6 +153,14 @@ impl Template {
         })
     }
 
+    /// Every literal part, in order.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Literal(l) => Some(l.as_str()),
+            Part::Ref(_) => None,
+        })
+    }
+
     /// The single reference when the template is exactly one `${...}`.
     pub fn as_single_reference(&self) -> Option<&Reference> {
         match self.parts.as_slice() {

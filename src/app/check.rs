@@ -1,6 +1,7 @@
 //! `driftgate check`: the whole pipeline, and the pieces other commands
 //! (`watch`, `diff`, `jwt`) reuse.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -131,7 +132,7 @@ const STEP_SUMMARY_MAX: usize = 1024 * 1024 - 1024;
 
 fn append_step_summary(path: &std::path::Path, text: &str, out: &Output) -> Result<(), AppError> {
     use std::io::Write as _;
-    let mut text = out.redactor.scrub(text);
+    let mut text = out.clean(text);
     if text.len() > STEP_SUMMARY_MAX {
         let mut cut = STEP_SUMMARY_MAX;
         while !text.is_char_boundary(cut) {
@@ -209,30 +210,38 @@ pub async fn gather(config: &Config, settings: &Settings) -> IndexMap<String, Sn
 pub async fn execute(config: &Config, settings: &Settings, selection: &Selection) -> Run {
     let started = Instant::now();
     let started_at = unix_now();
-    let snapshots = gather(config, settings).await;
+    let snapshots = Arc::new(gather(config, settings).await);
     let probe_cx = ProbeContext {
         offline: settings.global.offline,
         timeout: settings.global.timeout,
         now: started_at,
         rewrites: config.probe_rewrites.clone(),
     };
+    // The redactor learns every secret read while the probes wait on the
+    // network: with many secrets, its index costs tens of milliseconds.
+    let known = {
+        let (keys, snapshots, literals) = (
+            config.keys.clone(),
+            Arc::clone(&snapshots),
+            config.literal_secrets(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let secrecy = Secrecy::for_run(&keys, snapshots.values().flat_map(Snapshot::entries));
+            let redactor = crate::check::known_secrets(&secrecy, &snapshots, &literals);
+            redactor.prepare();
+            (secrecy, redactor)
+        })
+    };
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
-    let cx = Context::new(config, &snapshots, &outcomes, started_at);
-    // The checks and the scrubber's index are independent CPU work over the
-    // same data: with many secrets each takes tens of milliseconds.
-    let (mut report, redactor) = std::thread::scope(|scope| {
-        let redactor = scope.spawn(|| {
-            let r = redactor_for(&cx.secrecy, &snapshots, &outcomes);
-            r.prepare();
-            r
-        });
-        let report = crate::check::report(&cx, selection, settings.global.strict);
-        let redactor = redactor
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (report, redactor)
-    });
-    drop(cx);
+    let (secrecy, mut redactor) = match known.await {
+        Ok(k) => k,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    crate::check::add_probe_secrets(&mut redactor, &outcomes);
+    let cx = Context::with(config, &snapshots, &outcomes, started_at, secrecy, redactor);
+    let mut report = crate::check::report(&cx, selection, settings.global.strict);
+    let redactor = cx.redactor;
+    report.sanitize(&redactor);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.timings = snapshots
         .values()
@@ -245,6 +254,7 @@ pub async fn execute(config: &Config, settings: &Settings, selection: &Selection
             ms: o.elapsed.as_millis() as u64,
         }))
         .collect();
+    let snapshots = Arc::try_unwrap(snapshots).unwrap_or_else(|shared| (*shared).clone());
     Run {
         report,
         redactor,
@@ -258,25 +268,12 @@ pub fn secrecy(config: &Config, snapshots: &IndexMap<String, Snapshot>) -> Secre
     Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries))
 }
 
-/// A redactor that knows every secret value the run read or obtained.
+/// A redactor that knows every secret value these snapshots hold and the
+/// config writes literally.
 pub fn redactor_for(
+    config: &Config,
     secrecy: &Secrecy,
     snapshots: &IndexMap<String, Snapshot>,
-    outcomes: &[ProbeOutcome],
 ) -> Redactor {
-    let mut r = Redactor::new();
-    for entry in snapshots.values().flat_map(Snapshot::entries) {
-        if secrecy.is_secret(&entry.key, &entry.native_key, &entry.value) {
-            r.add(&entry.value);
-        }
-    }
-    for o in outcomes {
-        if let Some(t) = o.token() {
-            r.add(t);
-            if let Some((_, sig)) = t.expose().rsplit_once('.') {
-                r.add(&crate::secret::Secret::new(sig));
-            }
-        }
-    }
-    r
+    crate::check::known_secrets(secrecy, snapshots, &config.literal_secrets())
 }

@@ -80,7 +80,7 @@ pub async fn command(
     settings.global.environments.clear();
     let snapshots = super::check::gather(&config, &settings).await;
     let secrecy = super::check::secrecy(&config, &snapshots);
-    out.redactor = super::check::redactor_for(&secrecy, &snapshots, &[]);
+    out.redactor = super::check::redactor_for(&config, &secrecy, &snapshots);
     for snap in snapshots.values() {
         if snap.state != SourceState::Read {
             let why = match &snap.state {

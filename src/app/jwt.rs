@@ -57,7 +57,7 @@ async fn read_sources(
     };
     let snapshots = super::check::gather(&config, settings).await;
     let secrecy = super::check::secrecy(&config, &snapshots);
-    out.redactor = super::check::redactor_for(&secrecy, &snapshots, &[]);
+    out.redactor = super::check::redactor_for(&config, &secrecy, &snapshots);
     Ok((config, snapshots))
 }
 

@@ -116,10 +116,17 @@ impl Output {
         Self::default()
     }
 
+    /// Text as it may leave the process: scrubbed of every secret in every
+    /// form, control characters escaped (a renderer's own line breaks kept).
+    pub fn clean(&self, text: &str) -> String {
+        let scrubbed = self.redactor.scrub_cow(text);
+        crate::secret::escape_controls(&scrubbed, true).into_owned()
+    }
+
     /// Writes text to stdout, scrubbed. A closed pipe (`| head`) is not an
     /// error worth reporting.
     pub fn print(&self, text: &str) {
-        let text = self.redactor.scrub(text);
+        let text = self.clean(text);
         let mut stdout = std::io::stdout().lock();
         if let Err(e) = stdout
             .write_all(text.as_bytes())
@@ -136,7 +143,7 @@ impl Output {
 
     /// Writes a line to stderr, scrubbed.
     pub fn info(&self, text: &str) {
-        let text = self.redactor.scrub(text);
+        let text = self.clean(text);
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
@@ -148,7 +155,7 @@ impl Output {
     /// Writes a file atomically (temp file in the same directory, then
     /// rename), scrubbed: a reader never sees half a report.
     pub fn write_file(&self, path: &Path, text: &str) -> Result<(), AppError> {
-        write_atomic(path, self.redactor.scrub(text).as_bytes()).map_err(|cause| AppError::Write {
+        write_atomic(path, self.clean(text).as_bytes()).map_err(|cause| AppError::Write {
             what: path.display().to_string(),
             cause,
         })

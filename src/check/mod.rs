@@ -40,7 +40,7 @@ use indexmap::IndexMap;
 use crate::config::Config;
 use crate::probe::ProbeOutcome;
 use crate::report::{Finding, Report};
-use crate::secret::{Secrecy, Secret};
+use crate::secret::{Redactor, Secrecy, Secret};
 use crate::source::{Entry, Snapshot};
 
 /// Where a check's findings are grouped in the human report.
@@ -185,6 +185,9 @@ pub struct Context<'a> {
     pub now: u64,
     /// Which values are secret.
     pub secrecy: Secrecy,
+    /// Every secret the run knows: what checks show of a server's answer
+    /// goes through it (`Redactor::excerpt`), scrubbed before it is cut.
+    pub redactor: Redactor,
 }
 
 impl<'a> Context<'a> {
@@ -195,12 +198,30 @@ impl<'a> Context<'a> {
         probes: &'a [ProbeOutcome],
         now: u64,
     ) -> Self {
+        let secrecy =
+            Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries));
+        let mut redactor = known_secrets(&secrecy, snapshots, &config.literal_secrets());
+        add_probe_secrets(&mut redactor, probes);
+        Context::with(config, snapshots, probes, now, secrecy, redactor)
+    }
+
+    /// The context with its secrecy rule and redactor already built (the
+    /// run builds the redactor while the probes wait on the network).
+    pub fn with(
+        config: &'a Config,
+        snapshots: &'a IndexMap<String, Snapshot>,
+        probes: &'a [ProbeOutcome],
+        now: u64,
+        secrecy: Secrecy,
+        redactor: Redactor,
+    ) -> Self {
         Context {
-            secrecy: Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries)),
             config,
             snapshots,
             probes,
             now,
+            secrecy,
+            redactor,
         }
     }
 
@@ -227,6 +248,37 @@ impl<'a> Context<'a> {
     /// Snapshots of these source names that were selected, in the given order.
     pub fn selected<'s>(&'s self, names: &'s [String]) -> impl Iterator<Item = &'s Snapshot> + 's {
         names.iter().filter_map(|n| self.snapshots.get(n))
+    }
+}
+
+/// A redactor that knows every secret the sources read (as `secrecy`
+/// decides) and every secret the config writes literally.
+pub fn known_secrets(
+    secrecy: &Secrecy,
+    snapshots: &IndexMap<String, Snapshot>,
+    literals: &[Secret],
+) -> Redactor {
+    let mut r = Redactor::new();
+    for entry in snapshots.values().flat_map(Snapshot::entries) {
+        if secrecy.is_secret(&entry.key, &entry.native_key, &entry.value) {
+            r.add(&entry.value);
+            // A URL with a password: the password alone too.
+            for s in crate::secret::userinfo_secrets(entry.value.expose()) {
+                r.add(&s);
+            }
+        }
+    }
+    for s in literals {
+        r.add(s);
+    }
+    r
+}
+
+/// Adds what the probes sent (a server may echo it) and the tokens they
+/// obtained.
+pub fn add_probe_secrets(r: &mut Redactor, probes: &[ProbeOutcome]) {
+    for s in probes.iter().flat_map(ProbeOutcome::secrets) {
+        r.add(&s);
     }
 }
 

@@ -60,7 +60,9 @@ fn judge(
     };
     let status = resp.status;
     if !http::status_expected(&p.expect.status, status) {
-        let body = resp.excerpt(EXCERPT_CHARS);
+        let body = cx
+            .redactor
+            .excerpt(resp.body.expose(), EXCERPT_CHARS, resp.body_truncated);
         let mut message = format!("{} answered {status}", o.name);
         if obs.attempts > 1 {
             message.push_str(&format!(" (after {} attempts)", obs.attempts));
@@ -102,7 +104,7 @@ fn judge(
             .hint_opt(hint);
     }
     if let Some(want) = &p.expect.body_contains {
-        if !resp.body.contains(want.as_str()) {
+        if !resp.body.expose().contains(want.as_str()) {
             let what = if resp.body_truncated {
                 format!("the first {} KiB of the body do", http::BODY_LIMIT / 1024)
             } else {
@@ -113,7 +115,8 @@ fn judge(
                 format!(
                     "{} answered {status} but {what} not contain `{want}`: {}",
                     o.name,
-                    resp.excerpt(EXCERPT_CHARS)
+                    cx.redactor
+                        .excerpt(resp.body.expose(), EXCERPT_CHARS, resp.body_truncated)
                 ),
             );
         }
@@ -357,6 +360,7 @@ expect = "rejected"
                     "staging_file".into(),
                     "E2E_OAUTH_SIMULATION_KEY".into(),
                 )],
+                sent: vec![],
                 token: None,
                 token_check: None,
                 token_problem: problem.map(String::from),

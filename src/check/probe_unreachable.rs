@@ -125,6 +125,7 @@ mod tests {
                     outcome: Err(err),
                     attempts: 1,
                     header_refs: vec![],
+                    sent: vec![],
                     token: None,
                     token_check: None,
                     token_problem: None,

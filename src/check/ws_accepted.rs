@@ -64,7 +64,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 format!(
                     "WebSocket with {with} closed by the server as expected ({code}{}{})",
                     if reason.is_empty() { "" } else { " " },
-                    reason
+                    cx.redactor.excerpt(reason.expose(), 300, false)
                 ) + code_name(*code),
             ),
             WsOutcome::Dropped { .. } => f(
@@ -105,7 +105,8 @@ mod tests {
             (
                 WsOutcome::Refused {
                     status: 403,
-                    body: String::new(),
+                    body: Default::default(),
+                    truncated: false,
                 },
                 Status::Pass,
                 "refused as expected (403)",

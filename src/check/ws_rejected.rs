@@ -36,7 +36,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         match &o.result {
             ProbeResult::Websocket(obs) => {
-                if let Some(f) = judge(o, obs, token_origin(p)) {
+                if let Some(f) = judge(cx, o, obs, token_origin(p)) {
                     out.push(f);
                 }
             }
@@ -55,7 +55,24 @@ fn token_origin(p: &crate::config::WebsocketProbe) -> Option<String> {
     }
 }
 
-fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<Finding> {
+/// Most characters of a refusal body or close reason shown.
+const EXCERPT_CHARS: usize = 300;
+
+fn judge(
+    cx: &Context<'_>,
+    o: &ProbeOutcome,
+    obs: &Observation,
+    origin: Option<String>,
+) -> Option<Finding> {
+    // What the server said, scrubbed before it is cut.
+    let shown = |text: &crate::secret::Secret, more: bool| {
+        let e = cx.redactor.excerpt(text.expose(), EXCERPT_CHARS, more);
+        if e.is_empty() {
+            String::new()
+        } else {
+            format!(": {e}")
+        }
+    };
     let with = obs.token_phrase();
     let secret_hint = |what: &str| {
         let from = origin
@@ -69,16 +86,24 @@ fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<
         Finding::new(WsRejected::ID, status, msg).location(o.location.clone())
     };
     Some(match &obs.outcome {
-        WsOutcome::Refused { status: 200, body } => f(
+        WsOutcome::Refused {
+            status: 200,
+            body,
+            truncated,
+        } => f(
             Status::Fail,
             format!(
                 "{} answered HTTP 200 instead of 101 Switching Protocols{}",
                 o.name,
-                shown(body)
+                shown(body, *truncated)
             ),
         )
         .hint("the URL is not a WebSocket endpoint (a web page, a proxy that does not upgrade, or the wrong path)"),
-        WsOutcome::Refused { status, body } => {
+        WsOutcome::Refused {
+            status,
+            body,
+            truncated,
+        } => {
             let hint = match status {
                 401 | 403 if obs.sent_token => Some(secret_hint(&format!(
                     "the server refused {with}"
@@ -91,7 +116,7 @@ fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<
                 Status::Fail,
                 format!(
                     "WebSocket handshake refused ({status}) with {with}{}",
-                    shown(body)
+                    shown(body, *truncated)
                 ),
             )
             .hint_opt(hint)
@@ -104,7 +129,7 @@ fn judge(o: &ProbeOutcome, obs: &Observation, origin: Option<String>) -> Option<
             let reason_text = if reason.is_empty() {
                 String::new()
             } else {
-                format!(" {reason}")
+                format!(" {}", cx.redactor.excerpt(reason.expose(), EXCERPT_CHARS, false))
             };
             let hint = if *code == 1008 && obs.sent_token {
                 secret_hint(&format!(
@@ -176,14 +201,6 @@ fn transport_name(t: WsTransport) -> &'static str {
     }
 }
 
-fn shown(body: &str) -> String {
-    if body.is_empty() {
-        String::new()
-    } else {
-        format!(": {body}")
-    }
-}
-
 /// ` (policy violation)` for the close codes people meet.
 pub(super) fn code_name(code: u16) -> &'static str {
     match code {
@@ -215,6 +232,7 @@ pub(super) mod tests {
             },
             result: ProbeResult::Websocket(Observation {
                 url: "wss://ws.example/ws".into(),
+                sent: vec![],
                 transport: WsTransport::Subprotocol,
                 sent_token: token,
                 extra_headers: vec![],
@@ -234,7 +252,8 @@ pub(super) mod tests {
             (
                 WsOutcome::Refused {
                     status: 403,
-                    body: String::new(),
+                    body: Default::default(),
+                    truncated: false,
                 },
                 Some((
                     Status::Fail,
@@ -245,6 +264,7 @@ pub(super) mod tests {
                 WsOutcome::Refused {
                     status: 200,
                     body: "<html>".into(),
+                    truncated: false,
                 },
                 Some((Status::Fail, "answered HTTP 200 instead of 101")),
             ),
@@ -304,7 +324,8 @@ pub(super) mod tests {
             "ws-neg",
             WsOutcome::Refused {
                 status: 403,
-                body: String::new(),
+                body: Default::default(),
+                truncated: false,
             },
             false,
             false,

@@ -88,7 +88,8 @@ mod tests {
             (
                 WsOutcome::Refused {
                     status: 403,
-                    body: String::new(),
+                    body: Default::default(),
+                    truncated: false,
                 },
                 true,
                 None,

@@ -225,6 +225,17 @@ pub struct KeyConfig {
     pub min_bytes: Option<usize>,
 }
 
+impl Config {
+    /// Every secret written literally in the config (see
+    /// [`ProbeConfig::literal_secrets`]).
+    pub fn literal_secrets(&self) -> Vec<crate::secret::Secret> {
+        self.probes
+            .iter()
+            .flat_map(ProbeConfig::literal_secrets)
+            .collect()
+    }
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -163,6 +163,62 @@ impl ProbeConfig {
         out
     }
 
+    /// Secrets written literally in the probe's table: the value of a
+    /// header whose name carries a credential, the userinfo of a URL, the
+    /// secrets of a jwt probe or `expect.jwt`, and any string that looks
+    /// like a credential. The redactor learns them before anything runs.
+    pub fn literal_secrets(&self) -> Vec<crate::secret::Secret> {
+        use crate::secret::{header_is_sensitive, userinfo_secrets, value_looks_secret, Secret};
+        let mut out: Vec<Secret> = Vec::new();
+        let credential = |out: &mut Vec<Secret>, text: &str| {
+            let t = text.trim();
+            if t.is_empty() {
+                return;
+            }
+            out.push(Secret::new(t));
+            if let Some((_, rest)) = t.split_once(' ') {
+                out.push(Secret::new(rest.trim()));
+            }
+        };
+        let headers = |out: &mut Vec<Secret>, hs: &IndexMap<String, Template>| {
+            for (name, t) in hs {
+                if header_is_sensitive(name) {
+                    t.literals().for_each(|l| credential(out, l));
+                }
+            }
+        };
+        let secrets: Vec<&Template> = match &self.kind {
+            ProbeKind::Http(h) => {
+                headers(&mut out, &h.headers);
+                h.expect.jwt.iter().map(|j| &j.secret).collect()
+            }
+            ProbeKind::Jwt(j) => std::iter::once(&j.sign_with)
+                .chain(&j.verify_with)
+                .collect(),
+            ProbeKind::Websocket(w) => {
+                headers(&mut out, &w.headers);
+                for text in w.send.iter().chain(&w.expect_message) {
+                    if value_looks_secret(text) {
+                        out.push(Secret::new(text.as_str()));
+                    }
+                }
+                w.token.iter().collect()
+            }
+        };
+        for t in secrets {
+            t.literals().for_each(|l| out.push(Secret::new(l)));
+        }
+        for (_, t) in self.templates() {
+            for l in t.literals() {
+                out.extend(userinfo_secrets(l));
+                if value_looks_secret(l) {
+                    out.push(Secret::new(l));
+                }
+            }
+        }
+        out
+    }
+
     /// Names of probes whose tokens this probe uses.
     pub fn depends_on(&self) -> BTreeSet<String> {
         self.templates()

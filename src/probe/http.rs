@@ -7,9 +7,10 @@
 //! Redirects are not followed, so a key sent in a custom header never goes
 //! to a host it was not meant for.
 //!
-//! The body is scrubbed here against every value the probe itself sent
-//! (a server that echoes the bypass key in its error must not put it into
-//! the report), and once more by the output redactor.
+//! The body is kept raw (bounded), as a [`Secret`]: a server may echo what
+//! it was sent. Every value the probe sent is handed to the run's redactor
+//! ([`Observation::sent`]), and the checks only ever show the body through
+//! `Redactor::excerpt`, which scrubs before it cuts.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,7 +22,7 @@ use crate::config::HttpProbe;
 use crate::interpolate::{resolve_reference, Lookup, Reference, ResolveError, Template};
 use crate::jwt::TokenCheck;
 use crate::report::Location;
-use crate::secret::{Redactor, Secret};
+use crate::secret::Secret;
 
 /// Most bytes of a response body read; the rest is never downloaded.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -50,6 +51,9 @@ pub struct Observation {
     /// Headers sent whose value came from one `${SOURCE.KEY}`:
     /// (header name, source, key).
     pub header_refs: Vec<(String, String, String)>,
+    /// Every value sent that a server could echo and a report must not
+    /// show: referenced values, sensitive headers, URL userinfo.
+    pub sent: Vec<Secret>,
     /// A token found in the response (`expect.jwt.at`).
     pub token: Option<Secret>,
     /// What the jwt checks verify about that token.
@@ -66,30 +70,13 @@ pub struct Response {
     pub status: u16,
     /// Headers of interest (lower-case name, value).
     pub headers: Vec<(String, String)>,
-    /// The first [`BODY_LIMIT`] bytes, lossy UTF-8, scrubbed of every value
-    /// the probe sent.
-    pub body: String,
+    /// The first [`BODY_LIMIT`] bytes, lossy UTF-8, raw: shown only
+    /// through the run's redactor.
+    pub body: Secret,
     /// True when the body was longer than what was read.
     pub body_truncated: bool,
     /// Time to the end of what was read.
     pub elapsed: Duration,
-}
-
-impl Response {
-    /// The body on one line, cut to `max` characters.
-    pub fn excerpt(&self, max: usize) -> String {
-        excerpt(&self.body, max, self.body_truncated)
-    }
-}
-
-/// The body on one line, cut to `max` characters.
-pub fn excerpt(body: &str, max: usize, truncated: bool) -> String {
-    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = one_line.chars().take(max).collect();
-    if truncated || one_line.chars().count() > max {
-        out.push('…');
-    }
-    out
 }
 
 /// Which network step failed, shared by the http and websocket probes.
@@ -186,13 +173,9 @@ pub async fn run(
     let target = apply_rewrites(&shown_url, &cx.rewrites);
     let (outcome, attempts, raw_body) =
         send(&p.method, &target, &prepared, p.retries, timeout).await;
-    let mut scrub = prepared.scrub;
     let mut found_token = TokenFound::default();
     if let (Ok(resp), Some(j), Some(expected)) = (&outcome, &p.expect.jwt, expected_secret) {
         let found = extract_token(&raw_body, resp.body_truncated, &j.at);
-        if let Ok(token) = &found {
-            scrub.add(token);
-        }
         // A token is taken only from an answer with the expected status.
         if status_expected(&p.expect.status, resp.status) {
             match found {
@@ -216,19 +199,13 @@ pub async fn run(
             }
         }
     }
-    let outcome = match outcome {
-        Ok(mut r) => {
-            r.body = scrub.scrub(&r.body);
-            Ok(r)
-        }
-        Err(e) => Err(e.scrubbed(&scrub)),
-    };
     let obs = Observation {
         method: p.method.clone(),
         url: shown_url,
         outcome,
         attempts,
         header_refs: prepared.header_refs,
+        sent: prepared.sent,
         token: found_token.token,
         token_check: found_token.token_check,
         token_problem: found_token.token_problem,
@@ -258,36 +235,37 @@ struct Prepared {
     headers: Vec<(String, Secret)>,
     body: Option<(Secret, Option<&'static str>)>,
     header_refs: Vec<(String, String, String)>,
-    scrub: Redactor,
+    sent: Vec<Secret>,
 }
 
 fn prepare(p: &HttpProbe, lookup: &dyn Lookup) -> Result<Prepared, ResolveError> {
-    let mut scrub = Redactor::new();
-    add_url_refs(&mut scrub, &p.url, lookup)?;
-    let mut add_refs = |t: &Template| -> Result<(), ResolveError> {
+    let mut sent = Vec::new();
+    add_url_refs(&mut sent, &p.url, lookup)?;
+    let add_refs = |sent: &mut Vec<Secret>, t: &Template| -> Result<(), ResolveError> {
         for r in t.references() {
-            scrub.add(&resolve_reference(r, lookup)?);
+            sent.push(resolve_reference(r, lookup)?);
         }
         Ok(())
     };
     let mut headers = Vec::new();
     let mut header_refs = Vec::new();
     for (name, t) in &p.headers {
-        add_refs(t)?;
+        add_refs(&mut sent, t)?;
         let value = t.resolve(lookup)?;
         if let Some(Reference::Source { source, key }) = t.as_single_reference() {
             header_refs.push((name.clone(), source.clone(), key.clone()));
         }
+        sent_header(&mut sent, name, &value);
         headers.push((name.clone(), value));
     }
     let body = if let Some(json) = &p.json {
         for t in &p.json_templates {
-            add_refs(t)?;
+            add_refs(&mut sent, t)?;
         }
         let resolved = resolve_json(json, &p.json_templates, lookup)?;
         Some((Secret::new(resolved.to_string()), Some("application/json")))
     } else if let Some(b) = &p.body {
-        add_refs(b)?;
+        add_refs(&mut sent, b)?;
         Some((b.resolve(lookup)?, None))
     } else {
         None
@@ -296,18 +274,34 @@ fn prepare(p: &HttpProbe, lookup: &dyn Lookup) -> Result<Prepared, ResolveError>
         headers,
         body,
         header_refs,
-        scrub,
+        sent,
     })
+}
+
+/// A header's value, when its name says it carries a credential
+/// (`Authorization`, `Cookie`, `X-Api-Key`...): the whole value, and the
+/// credential after a scheme (`Bearer ...`).
+pub(crate) fn sent_header(sent: &mut Vec<Secret>, name: &str, value: &Secret) {
+    if !crate::secret::header_is_sensitive(name) {
+        return;
+    }
+    sent.push(value.clone());
+    if let Some((_, credential)) = value.expose().trim().split_once(' ') {
+        sent.push(Secret::new(credential.trim()));
+    }
 }
 
 /// Adds the values a URL template takes from references, when they are
 /// secret by name or look: a base URL is not scrubbed from bodies, a token
 /// in a query string is.
 pub(crate) fn add_url_refs(
-    scrub: &mut Redactor,
+    sent: &mut Vec<Secret>,
     url: &Template,
     lookup: &dyn Lookup,
 ) -> Result<(), ResolveError> {
+    sent.extend(crate::secret::userinfo_secrets(
+        url.resolve(lookup)?.expose(),
+    ));
     for r in url.references() {
         let value = resolve_reference(r, lookup)?;
         let secret_name = match r {
@@ -316,7 +310,7 @@ pub(crate) fn add_url_refs(
             Reference::ProbeToken { .. } => true,
         };
         if secret_name || crate::secret::value_looks_secret(value.expose()) {
-            scrub.add(&value);
+            sent.push(value);
         }
     }
     Ok(())
@@ -521,7 +515,7 @@ async fn attempt(
             Response {
                 status,
                 headers,
-                body: String::from_utf8_lossy(&raw).into_owned(),
+                body: Secret::new(String::from_utf8_lossy(&raw).into_owned()),
                 body_truncated: truncated,
                 elapsed: started.elapsed(),
             },
@@ -635,13 +629,6 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     last.unwrap_or_else(|| "no detail".into())
 }
 
-impl NetError {
-    /// The same error with `scrub` applied to its text.
-    pub fn scrubbed(&self, scrub: &Redactor) -> NetError {
-        scrub_error(self, scrub)
-    }
-}
-
 /// Why a header cannot be sent as configured, without its value.
 pub fn header_problem(name: &str, value: &str) -> Option<String> {
     if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
@@ -661,20 +648,6 @@ pub fn header_problem(name: &str, value: &str) -> Option<String> {
     Some(format!(
         "the value of header {name} {what}: servers never see such a value the way it is stored"
     ))
-}
-
-fn scrub_error(e: &NetError, scrub: &Redactor) -> NetError {
-    let s = |t: &String| scrub.scrub(t);
-    match e {
-        NetError::BadUrl(t) => NetError::BadUrl(s(t)),
-        NetError::Request(t) => NetError::Request(s(t)),
-        NetError::Dns(t) => NetError::Dns(s(t)),
-        NetError::Refused(t) => NetError::Refused(s(t)),
-        NetError::Connect(t) => NetError::Connect(s(t)),
-        NetError::Tls(t) => NetError::Tls(s(t)),
-        NetError::Protocol(t) => NetError::Protocol(s(t)),
-        NetError::Timeout { .. } => e.clone(),
-    }
 }
 
 /// The string at the JSON pointer of the body, or why there is none.
@@ -817,13 +790,6 @@ mod tests {
             assert!(why.contains(needle), "{token}: {why}");
             assert!(!why.contains(token), "the value leaked: {why}");
         }
-    }
-
-    #[test]
-    fn excerpts_are_one_line_and_bounded() {
-        assert_eq!(excerpt("{\n  \"a\": 1\n}", 100, false), "{ \"a\": 1 }");
-        assert_eq!(excerpt("abcdef", 3, false), "abc…");
-        assert_eq!(excerpt("abc", 10, true), "abc…");
     }
 
     #[test]

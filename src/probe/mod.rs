@@ -60,6 +60,25 @@ impl ProbeOutcome {
         }
     }
 
+    /// Every secret the probe sent or obtained: what a server could echo,
+    /// and the token it got (with its signature on its own).
+    pub fn secrets(&self) -> Vec<Secret> {
+        let mut out: Vec<Secret> = match &self.result {
+            ProbeResult::Http(o) => o.sent.clone(),
+            ProbeResult::Websocket(o) => o.sent.clone(),
+            ProbeResult::Jwt(_) | ProbeResult::Skipped(_) | ProbeResult::Unresolved(_) => {
+                Vec::new()
+            }
+        };
+        if let Some(t) = self.token() {
+            out.push(t.clone());
+            if let Some((_, sig)) = t.expose().rsplit_once('.') {
+                out.push(Secret::new(sig));
+            }
+        }
+        out
+    }
+
     /// The token this probe obtained, for `${probe.NAME.token}`.
     pub fn token(&self) -> Option<&Secret> {
         match &self.result {

@@ -18,12 +18,12 @@ use tokio_tungstenite::tungstenite::{
     http::HeaderValue, Message,
 };
 
-use super::http::{apply_rewrites, excerpt, header_problem, NetError};
+use super::http::{apply_rewrites, header_problem, NetError};
 use super::{ProbeContext, ProbeResult, SnapshotLookup};
 use crate::config::{WebsocketProbe, WsTransport};
 use crate::interpolate::{resolve_reference, Lookup, ResolveError, Template};
 use crate::report::Location;
-use crate::secret::{url_encode, Redactor, Secret};
+use crate::secret::{url_encode, Secret};
 
 /// How long a connection must stay open to count as open.
 pub const GRACE: Duration = Duration::from_millis(500);
@@ -34,8 +34,12 @@ pub const JWT_SUBPROTOCOL: &str = "jwt-auth";
 /// What a websocket probe observed.
 #[derive(Debug, Clone)]
 pub struct Observation {
-    /// The URL as resolved (before a `--sandbox` rewrite, without a query token).
+    /// The URL as resolved (before a `--sandbox` rewrite, without a query
+    /// token or userinfo).
     pub url: String,
+    /// Every value sent that a server could echo: the token, its
+    /// subprotocol form, referenced values, sensitive headers, userinfo.
+    pub sent: Vec<Secret>,
     /// How the token was carried.
     pub transport: WsTransport,
     /// True when a token was sent.
@@ -57,8 +61,10 @@ pub enum WsOutcome {
     Refused {
         /// The status (403, 401, 200...).
         status: u16,
-        /// Start of the body, scrubbed.
-        body: String,
+        /// The start of the body, raw: shown only through the redactor.
+        body: Secret,
+        /// True when the body was longer than what was kept.
+        truncated: bool,
     },
     /// 101, but none of the offered subprotocols was echoed.
     NoSubprotocolEcho,
@@ -66,8 +72,8 @@ pub enum WsOutcome {
     Closed {
         /// Close code (1008: policy violation).
         code: u16,
-        /// Close reason, scrubbed.
-        reason: String,
+        /// Close reason, raw: shown only through the redactor.
+        reason: Secret,
         /// Time from the handshake to the close.
         after: Duration,
     },
@@ -150,9 +156,9 @@ pub async fn run(
     }
     let (outcome, handshake) =
         connect(&target, p, &resolved, Instant::now() + timeout, timeout).await;
-    let outcome = scrub_outcome(outcome, &resolved.scrub);
     let obs = Observation {
-        url,
+        url: super::without_userinfo(&url),
+        sent: resolved.sent,
         transport: p.transport,
         sent_token: resolved.token.is_some(),
         extra_headers: p.headers.keys().cloned().collect(),
@@ -166,38 +172,41 @@ pub async fn run(
 struct Resolved {
     token: Option<Secret>,
     headers: Vec<(String, Secret)>,
-    scrub: Redactor,
+    sent: Vec<Secret>,
 }
 
 fn resolve_fields(p: &WebsocketProbe, lookup: &dyn Lookup) -> Result<Resolved, ResolveError> {
-    let mut scrub = Redactor::new();
-    super::http::add_url_refs(&mut scrub, &p.url, lookup)?;
-    let mut add_refs = |t: &Template| -> Result<(), ResolveError> {
+    let mut sent = Vec::new();
+    super::http::add_url_refs(&mut sent, &p.url, lookup)?;
+    let add_refs = |sent: &mut Vec<Secret>, t: &Template| -> Result<(), ResolveError> {
         for r in t.references() {
-            scrub.add(&resolve_reference(r, lookup)?);
+            sent.push(resolve_reference(r, lookup)?);
         }
         Ok(())
     };
     let token = match &p.token {
         Some(t) => {
-            add_refs(t)?;
+            add_refs(&mut sent, t)?;
             Some(t.resolve(lookup)?)
         }
         None => None,
     };
     let mut headers = Vec::new();
     for (name, t) in &p.headers {
-        add_refs(t)?;
-        headers.push((name.clone(), t.resolve(lookup)?));
+        add_refs(&mut sent, t)?;
+        let value = t.resolve(lookup)?;
+        super::http::sent_header(&mut sent, name, &value);
+        headers.push((name.clone(), value));
     }
     if let Some(t) = &token {
-        scrub.add(t);
-        scrub.add(&Secret::new(subprotocol_for(t)));
+        sent.push(t.clone());
+        sent.push(Secret::new(subprotocol_for(t)));
+        sent.push(Secret::new(url_encode(t.expose())));
     }
     Ok(Resolved {
         token,
         headers,
-        scrub,
+        sent,
     })
 }
 
@@ -394,7 +403,7 @@ async fn connect(
                 });
                 break WsOutcome::Closed {
                     code,
-                    reason,
+                    reason: Secret::new(reason),
                     after: opened.elapsed(),
                 };
             }
@@ -435,17 +444,21 @@ async fn connect(
 fn classify(e: tungstenite::Error, tls: bool) -> WsOutcome {
     match e {
         tungstenite::Error::Http(resp) => {
-            let body = resp
+            let (body, truncated) = resp
                 .body()
                 .as_ref()
                 .map(|b| {
                     let cut = &b[..b.len().min(super::http::BODY_LIMIT)];
-                    excerpt(&String::from_utf8_lossy(cut), 300, b.len() > cut.len())
+                    (
+                        Secret::new(String::from_utf8_lossy(cut).into_owned()),
+                        b.len() > cut.len(),
+                    )
                 })
                 .unwrap_or_default();
             WsOutcome::Refused {
                 status: resp.status().as_u16(),
                 body,
+                truncated,
             }
         }
         tungstenite::Error::Protocol(ProtocolError::SecWebSocketSubProtocolError(
@@ -486,26 +499,6 @@ fn after_handshake_error(e: tungstenite::Error, after: Duration) -> WsOutcome {
     }
 }
 
-fn scrub_outcome(o: WsOutcome, scrub: &Redactor) -> WsOutcome {
-    match o {
-        WsOutcome::Refused { status, body } => WsOutcome::Refused {
-            status,
-            body: scrub.scrub(&body),
-        },
-        WsOutcome::Closed {
-            code,
-            reason,
-            after,
-        } => WsOutcome::Closed {
-            code,
-            reason: scrub.scrub(&reason),
-            after,
-        },
-        WsOutcome::Failed(e) => WsOutcome::Failed(e.scrubbed(scrub)),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,7 +522,8 @@ mod tests {
                 o,
                 WsOutcome::Refused {
                     status,
-                    body: "{\"detail\":\"nope\"}".into()
+                    body: "{\"detail\":\"nope\"}".into(),
+                    truncated: false,
                 }
             );
         }
@@ -574,6 +568,7 @@ mod tests {
     fn phrases() {
         let mut o = Observation {
             url: "ws://x".into(),
+            sent: vec![],
             transport: WsTransport::Subprotocol,
             sent_token: true,
             extra_headers: vec![],

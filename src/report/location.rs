@@ -134,6 +134,38 @@ impl Location {
         }
     }
 
+    /// The same location with `f` applied to every text in it (the
+    /// redactor, before output).
+    pub fn map_text(&self, f: &dyn Fn(&str) -> String) -> Location {
+        match self {
+            Location::File { path, line } => Location::File {
+                path: f(path).into(),
+                line: *line,
+            },
+            Location::Command { program, line } => Location::Command {
+                program: f(program).into(),
+                line: *line,
+            },
+            Location::EnvVar(n) => Location::EnvVar(f(n)),
+            Location::SecretVersion { secret, version } => Location::SecretVersion {
+                secret: f(secret),
+                version: f(version),
+            },
+            Location::CloudRun(r) => Location::run(RunLocation {
+                project: f(&r.project),
+                region: f(&r.region),
+                resource: f(&r.resource),
+                revision: f(&r.revision),
+                container: r.container.as_deref().map(f),
+            }),
+            Location::Probe { name, request } => Location::Probe {
+                name: f(name),
+                request: request.as_deref().map(f),
+            },
+            Location::Resource(r) => Location::Resource(f(r)),
+        }
+    }
+
     /// The same location with its line dropped: what stays when lines move.
     pub fn without_line(&self) -> Location {
         match self {

@@ -348,6 +348,29 @@ impl Report {
         }
     }
 
+    /// Every text of every finding scrubbed of the run's secrets and with
+    /// control characters escaped, before any format escapes it: a format's
+    /// own escaping (XML entities, `%XX`) then never hides a secret from the
+    /// scrubber, and a server's ESC or newline never reaches a terminal or
+    /// forges a line.
+    pub fn sanitize(&mut self, redactor: &crate::secret::Redactor) {
+        let clean = |s: &str| -> String {
+            let scrubbed = redactor.scrub_cow(s);
+            crate::secret::escape_controls(&scrubbed, false).into_owned()
+        };
+        for f in &mut self.findings {
+            f.message = clean(&f.message);
+            f.hint = f.hint.as_deref().map(clean);
+            f.waived = f.waived.as_deref().map(clean);
+            for k in f.keys.iter_mut().chain(f.sources.iter_mut()) {
+                *k = clean(k);
+            }
+            if let Some(l) = &f.location {
+                f.location = Some(l.map_text(&clean));
+            }
+        }
+    }
+
     /// Pass, Fail or Error (Usage is for runs that never got this far).
     pub fn exit(&self) -> Exit {
         self.verdict().into()

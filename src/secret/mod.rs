@@ -19,13 +19,16 @@
 //! it leaves the process: a server that echoes a key in an error body cannot
 //! smuggle it into a report.
 
+pub mod redact;
+
 use std::fmt;
 use std::sync::OnceLock;
 
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
+
+pub use redact::{escape_controls, Redactor};
 
 static FINGERPRINT_KEY: OnceLock<Zeroizing<Vec<u8>>> = OnceLock::new();
 
@@ -189,60 +192,218 @@ impl Secrecy {
     }
 }
 
-/// Substrings of a key name that make it secret (PRODUCT.md, Redaction).
+/// Substrings of a key name that make it secret (PRODUCT.md, Redaction;
+/// `PASS` covers PASSWORD and PASSWD).
 const SECRET_NAME_PARTS: &[&str] = &[
     "SECRET",
     "KEY",
     "TOKEN",
-    "PASSWORD",
-    "PASSWD",
+    "PASS",
+    "PWD",
     "PRIVATE",
     "CREDENTIAL",
+    "DSN",
+    "WEBHOOK",
+    "COOKIE",
+    "SESSION",
+    "SIGNING",
+    "SALT",
 ];
 
-/// True when a key's name says it holds a secret.
+/// True when a key's (or a header's) name says it holds a secret.
 pub fn name_looks_secret(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     SECRET_NAME_PARTS.iter().any(|part| upper.contains(part))
 }
 
-/// True when a value looks like a credential whatever its key is called:
-/// a JWT, a PEM block, a URL with a password, a known token prefix, or a
-/// long high-entropy string.
+/// True when a header carries a credential: `Authorization`,
+/// `Proxy-Authorization`, `Cookie`, or a name the secret-name list matches
+/// (`X-E2E-Bypass-Key`, `X-Api-Key`).
+pub fn header_is_sensitive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || name_looks_secret(name)
+}
+
+/// The credentials in a URL's userinfo (`https://user:pw@host`): the
+/// password, `user:pw` (what Basic auth encodes) and a lone token
+/// (`https://TOKEN@host`). Empty when the URL has none.
+pub fn userinfo_secrets(url: &str) -> Vec<Secret> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Vec::new();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return Vec::new();
+    };
+    let mut out = vec![Secret::new(userinfo)];
+    if let Some((user, password)) = userinfo.split_once(':') {
+        if !password.is_empty() {
+            out.push(Secret::new(password));
+        }
+        // As sent in `Authorization: Basic`, percent-decoded.
+        let decode = |s: &str| {
+            let mut b = Vec::new();
+            let bytes = s.as_bytes();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i] == b'%' && i + 2 < bytes.len() {
+                    if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                        b.push(v);
+                        i += 3;
+                        continue;
+                    }
+                }
+                b.push(bytes[i]);
+                i += 1;
+            }
+            String::from_utf8_lossy(&b).into_owned()
+        };
+        let (u, p) = (decode(user), decode(password));
+        if p != password {
+            out.push(Secret::new(p.clone()));
+        }
+        out.push(Secret::new(format!("{u}:{p}")));
+    }
+    out
+}
+
+/// Token formats that are credentials wherever they appear: a prefix and
+/// how many characters of the token alphabet must follow it.
+const TOKEN_PREFIXES: &[(&str, usize)] = &[
+    ("ghp_", 16),
+    ("gho_", 16),
+    ("ghu_", 16),
+    ("ghs_", 16),
+    ("ghr_", 16),
+    ("github_pat_", 16),
+    ("glpat-", 16),
+    ("xoxa-", 8),
+    ("xoxb-", 8),
+    ("xoxp-", 8),
+    ("xoxr-", 8),
+    ("xoxs-", 8),
+    ("sk_live_", 8),
+    ("sk_test_", 8),
+    ("rk_live_", 8),
+    ("rk_test_", 8),
+    ("AKIA", 16),
+    ("ASIA", 16),
+    ("AIza", 30),
+    ("ya29.", 16),
+    ("npm_", 30),
+    ("pypi-", 30),
+];
+
+/// Query parameters that carry a credential (`?token=...`), by how the
+/// parameter name ends.
+const CREDENTIAL_PARAMS: &[&str] = &[
+    "token",
+    "key",
+    "sig",
+    "signature",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "auth",
+];
+
+/// True when a value holds, anywhere in it, something that looks like a
+/// credential: a JWT (`Bearer eyJ...` included), a URL with userinfo, a URL
+/// whose query carries a credential parameter, a known token format
+/// (GitHub, GitLab, Slack, Stripe, AWS, Google), a Slack webhook, a PEM
+/// block, a Basic authorization, or a long random string.
 pub fn value_looks_secret(value: &str) -> bool {
     let v = value.trim();
-    if v.starts_with("eyJ") && v.matches('.').count() == 2 {
-        return true;
-    }
-    if v.contains("-----BEGIN") {
-        return true;
-    }
-    if let Some(rest) = v.split_once("://").map(|(_, r)| r) {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if userinfo.contains(':') {
-                return true;
-            }
-        }
+    if v.is_empty() {
         return false;
     }
-    const PREFIXES: &[&str] = &[
-        "sk_live_",
-        "sk_test_",
-        "ghp_",
-        "gho_",
-        "github_pat_",
-        "xoxb-",
-        "xoxp-",
-        "AKIA",
-        "AIza",
-        "ya29.",
-        "glpat-",
-    ];
-    if PREFIXES.iter().any(|p| v.starts_with(p)) && v.len() >= 16 {
+    if v.contains("-----BEGIN") || v.contains("hooks.slack.com/services/") {
         return true;
     }
-    looks_random(v)
+    if contains_jwt(v) || url_holds_credential(v) || has_token_prefix(v) {
+        return true;
+    }
+    if let Some(i) = v.find("Basic ") {
+        let rest = &v[i + 6..];
+        let n = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+            .count();
+        if n >= 8 {
+            return true;
+        }
+    }
+    v.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '=' | '&' | '?'))
+        .any(looks_random)
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')
+}
+
+/// `eyJ<header>.<claims>.<signature>` anywhere in the text (the
+/// signature may be empty: an unsigned token is a token too).
+fn contains_jwt(v: &str) -> bool {
+    let b = v.as_bytes();
+    v.match_indices("eyJ").any(|(start, _)| {
+        let len = b[start..]
+            .iter()
+            .take_while(|c| is_token_char(**c) || **c == b'.')
+            .count();
+        let run = &v[start..start + len];
+        let mut parts = run.split('.');
+        let (h, c) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        len >= 20 && h.len() >= 4 && c.len() >= 2 && parts.next().is_some()
+    })
+}
+
+/// A URL with userinfo (`https://user:pw@host`, `https://token@host`), or
+/// with a credential parameter in its query.
+fn url_holds_credential(v: &str) -> bool {
+    let mut from = 0;
+    while let Some(p) = v[from..].find("://") {
+        let rest = &v[from + p + 3..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(rest.len());
+        let url = &rest[..end];
+        let authority = url.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
+            return true;
+        }
+        if let Some((_, query)) = url.split_once('?') {
+            let query = query.split('#').next().unwrap_or("");
+            for pair in query.split('&') {
+                if let Some((name, value)) = pair.split_once('=') {
+                    let name = name.to_ascii_lowercase();
+                    if !value.is_empty() && CREDENTIAL_PARAMS.iter().any(|c| name.ends_with(c)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        from += p + 3;
+    }
+    false
+}
+
+/// A known token format anywhere, with enough of its alphabet after it.
+fn has_token_prefix(v: &str) -> bool {
+    TOKEN_PREFIXES.iter().any(|(prefix, min)| {
+        v.match_indices(prefix).any(|(i, _)| {
+            let before_ok = i == 0 || !v.as_bytes()[i - 1].is_ascii_alphanumeric();
+            let n = v.as_bytes()[i + prefix.len()..]
+                .iter()
+                .take_while(|b| is_token_char(**b))
+                .count();
+            before_ok && n >= *min
+        })
+    })
 }
 
 /// A token of 32+ characters drawn from a key alphabet with letters and
@@ -272,235 +433,9 @@ fn distinct_chars(v: &str) -> usize {
     seen.iter().filter(|s| **s).count()
 }
 
-/// Scrubs every known secret value, and its common encodings, from text.
-///
-/// Built once per run from every secret value read; applied to everything
-/// written to stdout, stderr and report files. Both building and scrubbing
-/// are linear: needles are chained by their first [`MIN_REDACT_LEN`] bytes
-/// (longest first), so a run with 100,000 secrets and a report of megabytes
-/// stays fast.
-#[derive(Default, Clone)]
-pub struct Redactor {
-    /// (needle, index of the secret's raw value in `needles`), in insertion
-    /// order. The label `[redacted: fp 1a2b3c4d]` is made from the raw
-    /// value when a needle is found, not for every secret up front.
-    needles: Vec<(Zeroizing<String>, u32)>,
-    /// Built on the first scrub after the last add.
-    index: OnceLock<Index>,
-}
-
-/// First bytes of a needle -> the first needle with them; `next` chains
-/// the others, longest first.
-#[derive(Clone, Default)]
-struct Index {
-    heads: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<PrefixHasher>>,
-    next: Vec<u32>,
-}
-
-const NO_NEEDLE: u32 = u32::MAX;
-
-/// The prefix is already a well-mixed u64 after [`prefix_key`]; hashing it
-/// again with SipHash per byte of scanned text would dominate a scrub.
-#[derive(Default)]
-struct PrefixHasher(u64);
-
-impl std::hash::Hasher for PrefixHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-impl fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Redactor({} needles)", self.needles.len())
-    }
-}
-
-/// Shortest value the redactor scrubs: shorter strings ("1", "true") would
-/// shred ordinary text and are not credentials anyway.
-pub const MIN_REDACT_LEN: usize = 6;
-
-/// The first [`MIN_REDACT_LEN`] bytes packed into a u64.
-fn prefix_key(s: &[u8]) -> u64 {
-    s[..MIN_REDACT_LEN]
-        .iter()
-        .fold(0u64, |k, b| (k << 8) | u64::from(*b))
-}
-
-impl Redactor {
-    /// An empty redactor.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a secret value and its encodings.
-    pub fn add(&mut self, secret: &Secret) {
-        let raw = secret.expose();
-        let trimmed = raw.trim();
-        if trimmed.len() < MIN_REDACT_LEN {
-            return;
-        }
-        let label = self.needles.len() as u32;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let b64nopad = base64::engine::general_purpose::STANDARD_NO_PAD;
-        // Every form is an encoding of the secret: each is wiped on drop,
-        // the ones that are not kept included.
-        let mut push = |form: Zeroizing<String>| {
-            if form.len() >= MIN_REDACT_LEN {
-                self.needles.push((form, label));
-            }
-        };
-        push(Zeroizing::new(raw.to_string()));
-        if trimmed != raw {
-            push(Zeroizing::new(trimmed.to_string()));
-        }
-        let std = Zeroizing::new(b64.encode(raw));
-        if std.ends_with('=') {
-            push(Zeroizing::new(b64nopad.encode(raw)));
-        }
-        let url = Zeroizing::new(b64url.encode(raw));
-        if url.as_str() != std.trim_end_matches('=') {
-            push(url);
-        }
-        push(std);
-        let hex_lower = Zeroizing::new(hex_encode(raw.as_bytes(), b"0123456789abcdef"));
-        if hex_lower.bytes().any(|b| b.is_ascii_alphabetic()) {
-            push(Zeroizing::new(hex_encode(
-                raw.as_bytes(),
-                b"0123456789ABCDEF",
-            )));
-        }
-        push(hex_lower);
-        let encoded = Zeroizing::new(url_encode(raw));
-        if encoded.as_str() != raw {
-            push(encoded);
-        }
-        if let Ok(json) = serde_json::to_string(raw) {
-            let json = Zeroizing::new(json);
-            let inner = json.trim_matches('"');
-            if inner != raw {
-                push(Zeroizing::new(inner.to_string()));
-            }
-        }
-        self.index = OnceLock::new();
-    }
-
-    fn index(&self) -> &Index {
-        self.index.get_or_init(|| {
-            // Chain shortest first with head insertion, so each chain runs
-            // longest first: a value is replaced before a prefix of it could
-            // leave its tail behind.
-            let mut order: Vec<u32> = (0..self.needles.len() as u32).collect();
-            order.sort_by_key(|&i| self.needles[i as usize].0.len());
-            let mut index = Index {
-                heads: Default::default(),
-                next: vec![NO_NEEDLE; self.needles.len()],
-            };
-            index.heads.reserve(self.needles.len());
-            for i in order {
-                let key = prefix_key(self.needles[i as usize].0.as_bytes());
-                let head = index.heads.insert(key, i).unwrap_or(NO_NEEDLE);
-                index.next[i as usize] = head;
-            }
-            index
-        })
-    }
-
-    /// Builds the lookup index now rather than on the first scrub.
-    pub fn prepare(&self) {
-        let _ = self.index();
-    }
-
-    /// Number of strings it scrubs.
-    pub fn len(&self) -> usize {
-        self.needles.len()
-    }
-
-    /// True when it knows no secret.
-    pub fn is_empty(&self) -> bool {
-        self.needles.is_empty()
-    }
-
-    /// The text with every known secret replaced by a label.
-    ///
-    /// A label next to the text that followed a secret can form a secret
-    /// again (a value `]tail` in the text `]tail` + `tail` leaves
-    /// `...]` + `tail`), so the text is scrubbed until nothing changes. A
-    /// pass that changes nothing ends it, so ordinary text costs one extra
-    /// pass only when it held a secret; the passes are bounded because a
-    /// secret that is part of the label itself would match forever.
-    pub fn scrub(&self, text: &str) -> String {
-        const MAX_PASSES: usize = 4;
-        let mut out = self.scrub_once(text);
-        if out == text {
-            return out;
-        }
-        for _ in 1..MAX_PASSES {
-            let again = self.scrub_once(&out);
-            if again == out {
-                break;
-            }
-            out = again;
-        }
-        out
-    }
-
-    /// One left-to-right pass of [`Redactor::scrub`].
-    fn scrub_once(&self, text: &str) -> String {
-        if self.needles.is_empty() || text.len() < MIN_REDACT_LEN {
-            return text.to_string();
-        }
-        let index = self.index();
-        let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        let mut i = 0;
-        while i + MIN_REDACT_LEN <= bytes.len() {
-            let mut hit = None;
-            let mut n = index
-                .heads
-                .get(&prefix_key(&bytes[i..]))
-                .copied()
-                .unwrap_or(NO_NEEDLE);
-            while n != NO_NEEDLE {
-                let (needle, label) = &self.needles[n as usize];
-                if bytes[i..].starts_with(needle.as_bytes()) {
-                    hit = Some((needle.len(), *label));
-                    break;
-                }
-                n = index.next[n as usize];
-            }
-            match hit {
-                Some((len, raw)) => {
-                    // A needle is valid UTF-8 that starts with a non-continuation
-                    // byte, so `i` and `i + len` are character boundaries.
-                    out.push_str(&text[copied..i]);
-                    out.push_str("[redacted: fp ");
-                    out.push_str(&fingerprint(self.needles[raw as usize].0.as_bytes()));
-                    out.push(']');
-                    i += len;
-                    copied = i;
-                }
-                None => i += 1,
-            }
-        }
-        out.push_str(&text[copied..]);
-        out
-    }
-}
-
 /// Hex with the given digits, into an exact-size string (the `hex` crate
 /// collects chars one by one, which showed in profiles of 20,000 secrets).
-fn hex_encode(bytes: &[u8], digits: &[u8; 16]) -> String {
+pub(crate) fn hex_encode(bytes: &[u8], digits: &[u8; 16]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         out.push(digits[usize::from(b >> 4)] as char);
@@ -558,6 +493,12 @@ mod tests {
             ("E2E_OAUTH_SIMULATION_KEY", true),
             ("api_token", true),
             ("DB_PASSWORD", true),
+            ("DB_PASS", true),
+            ("SLACK_WEBHOOK_URL", true),
+            ("SENTRY_DSN", true),
+            ("SESSION_COOKIE", true),
+            ("SIGNING_SALT", true),
+            ("MYSQL_PWD", true),
             ("AUTH_SERVICE_URL", false),
             ("WEBSOCKET_URL", false),
             ("ENVIRONMENT", false),
@@ -572,6 +513,29 @@ mod tests {
             ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl", true),
             ("postgres://app:hunter2@db:5432/app", true),
             ("https://auth.staging.example.com", false),
+            (
+                "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+                true,
+            ),
+            (
+                "https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/o/r",
+                true,
+            ),
+            ("https://token@host.example/x", true),
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                true,
+            ),
+            ("https://api.example/x?sig=abc123&x=1", true),
+            ("https://api.example/x?api_key=abc123", true),
+            ("https://api.example/x?page=2&sort=name", false),
+            ("see ghp_abcdefghijklmnopqrstuvwxyz0123 here", true),
+            ("Basic dXNlcjpodW50ZXIy", true),
+            ("sk_live_0123456789abcdef", true),
+            ("AKIAABCDEFGHIJKLMNOP", true),
+            ("AKIA", false),
+            ("/secrets/sa.json", false),
+            ("https://auth.staging.example.com/callback#top", false),
             ("ghp_abcdefghijklmnopqrstuvwxyz0123", true),
             ("k8Jd2nQ9xLm4Vb7Tz1Rw6Yp3Hs5Gf0Ca8Ue2Io", true),
             ("staging", false),
@@ -580,51 +544,6 @@ mod tests {
         ] {
             assert_eq!(value_looks_secret(value), secret, "{value}");
         }
-    }
-
-    #[test]
-    fn redactor_scrubs_value_and_encodings() {
-        let s = Secret::new("canary:secret/value+1");
-        let mut r = Redactor::new();
-        r.add(&s);
-        let b64 = base64::engine::general_purpose::STANDARD.encode(s.expose());
-        let text = format!(
-            "raw {} b64 {} url {} hex {}",
-            s.expose(),
-            b64,
-            url_encode(s.expose()),
-            hex::encode(s.expose())
-        );
-        let out = r.scrub(&text);
-        assert!(!out.contains("canary"), "{out}");
-        assert!(!out.contains(&b64), "{out}");
-        assert!(out.contains("[redacted: fp "), "{out}");
-    }
-
-    #[test]
-    fn redactor_prefers_the_longest_needle_and_scales() {
-        let mut r = Redactor::new();
-        r.add(&Secret::new("abcdef"));
-        r.add(&Secret::new("abcdefghijkl"));
-        assert_eq!(r.scrub("x abcdefghijkl y").matches("[redacted").count(), 1);
-        assert!(!r.scrub("x abcdefghijkl y").contains("ghijkl"));
-        assert_eq!(
-            r.scrub("héllo abcdef ünïcode"),
-            format!(
-                "héllo [redacted: fp {}] ünïcode",
-                Secret::new("abcdef").fingerprint()
-            )
-        );
-        // 20,000 secrets and a 2 MB text: linear, so this is quick even in debug.
-        let mut big = Redactor::new();
-        let values: Vec<Secret> = (0..20_000)
-            .map(|i| Secret::new(format!("value-{i:08}-xyz")))
-            .collect();
-        values.iter().for_each(|v| big.add(v));
-        let text = "ordinary report text, nothing secret here\n".repeat(50_000);
-        assert_eq!(big.scrub(&text), text);
-        let with = format!("{text}{}", values[12_345].expose());
-        assert!(!big.scrub(&with).contains("value-00012345-xyz"));
     }
 
     #[test]
@@ -641,16 +560,6 @@ mod tests {
     }
 
     #[test]
-    fn a_label_next_to_the_tail_does_not_rebuild_the_secret() {
-        let s = Secret::new("]tail-0123");
-        let mut r = Redactor::new();
-        r.add(&s);
-        let out = r.scrub("x ]tail-0123tail-0123 y");
-        assert!(!out.contains("]tail-0123"), "{out}");
-        assert_eq!(out.matches("[redacted").count(), 2, "{out}");
-    }
-
-    #[test]
     fn hex_matches_the_hex_crate() {
         for v in ["", "a", "s3cr3t\u{e9}\n"] {
             assert_eq!(
@@ -662,13 +571,5 @@ mod tests {
                 hex::encode_upper(v)
             );
         }
-    }
-
-    #[test]
-    fn redactor_ignores_short_values() {
-        let mut r = Redactor::new();
-        r.add(&Secret::new("1"));
-        assert!(r.is_empty());
-        assert_eq!(r.scrub("a 1 b"), "a 1 b");
     }
 }
