@@ -145,19 +145,28 @@ pub fn charwise_forms(s: &str) -> Vec<Form> {
         f("url-rfc3986-lower", percent(s, is_unreserved, false, false)),
         f("url-form", percent(s, is_form_safe, true, true)),
         f("url-form-lower", percent(s, is_form_safe, false, true)),
-        f("url-js-component", percent(s, is_js_component_safe, true, false)),
+        f(
+            "url-js-component",
+            percent(s, is_js_component_safe, true, false),
+        ),
         f("url-js-uri", percent(s, is_js_uri_safe, true, false)),
         f("html-named", html_named(s, "&#39;", false)),
         f("html-named-apos", html_named(s, "&apos;", false)),
         f("html-owasp", html_named(s, "&#x27;", true)),
         f("html-dec-specials", html_numeric(s, false, false, false)),
         f("html-hex-specials", html_numeric(s, true, false, false)),
-        f("html-hex-specials-upper", html_numeric(s, true, true, false)),
+        f(
+            "html-hex-specials-upper",
+            html_numeric(s, true, true, false),
+        ),
         f("html-dec-every-char", html_numeric(s, false, false, true)),
         f("html-hex-every-char", html_numeric(s, true, false, true)),
         f("hex", hex::encode(s)),
         f("hex-upper", hex::encode_upper(s)),
-        f("hex-backslash-x", s.bytes().map(|b| format!("\\x{b:02x}")).collect()),
+        f(
+            "hex-backslash-x",
+            s.bytes().map(|b| format!("\\x{b:02x}")).collect(),
+        ),
         f("python-bytes-repr", python_bytes_repr(s)),
         f("junit-xml", junit_xml(s)),
         f("github-data", github_data(s)),
@@ -678,6 +687,9 @@ impl Canary {
 pub struct Needles {
     forms: Vec<(usize, Form)>,
     heads: HashMap<[u8; MIN_FORM], Vec<usize>>,
+    /// The first two bytes of every form, as a bitmap: most positions of a
+    /// text are skipped without hashing.
+    pairs: Vec<bool>,
     /// Forms of short canaries, searched as whole tokens.
     tokens: Vec<(usize, Form)>,
     canaries: Vec<Canary>,
@@ -704,6 +716,7 @@ impl Needles {
         let mut n = Needles {
             forms: Vec::new(),
             heads: HashMap::new(),
+            pairs: vec![false; 1 << 16],
             tokens: Vec::new(),
             canaries: canaries.to_vec(),
         };
@@ -736,6 +749,7 @@ impl Needles {
 
     fn add(&mut self, ci: usize, f: Form) {
         let head: [u8; MIN_FORM] = f.text.as_bytes()[..MIN_FORM].try_into().unwrap();
+        self.pairs[usize::from(head[0]) << 8 | usize::from(head[1])] = true;
         self.heads.entry(head).or_default().push(self.forms.len());
         self.forms.push((ci, f));
     }
@@ -748,6 +762,9 @@ impl Needles {
             let mut seen: Vec<usize> = Vec::new();
             if b.len() >= MIN_FORM {
                 for i in 0..=b.len() - MIN_FORM {
+                    if !self.pairs[usize::from(b[i]) << 8 | usize::from(b[i + 1])] {
+                        continue;
+                    }
                     let head: [u8; MIN_FORM] = b[i..i + MIN_FORM].try_into().unwrap();
                     let Some(list) = self.heads.get(&head) else {
                         continue;
@@ -822,7 +839,9 @@ pub fn essential(leaks: &[Leak]) -> Vec<Leak> {
     let view_rank = |v: &str| views("").iter().position(|(n, _)| *n == v).unwrap_or(99);
     let mut best: BTreeMap<(String, String), usize> = BTreeMap::new();
     for l in leaks {
-        let r = best.entry((l.canary.clone(), l.output.clone())).or_insert(99);
+        let r = best
+            .entry((l.canary.clone(), l.output.clone()))
+            .or_insert(99);
         *r = (*r).min(view_rank(l.view));
     }
     let kept: Vec<&Leak> = leaks
@@ -834,7 +853,10 @@ pub fn essential(leaks: &[Leak]) -> Vec<Leak> {
             let whole = l.how.replacen(&format!("prefix{PREFIX_CHARS} "), "", 1);
             whole == l.how
                 || !kept.iter().any(|o| {
-                    o.how == whole && o.canary == l.canary && o.output == l.output && o.view == l.view
+                    o.how == whole
+                        && o.canary == l.canary
+                        && o.output == l.output
+                        && o.view == l.view
                 })
         })
         .map(|l| (*l).clone())
@@ -1188,7 +1210,11 @@ async fn hostile(
                 "end-of-page ".repeat(10)
             ),
         ),
-        ["ws-refuse-go"] => (403, "application/json", json_obj("ws-refuse-go", json_go, ",", ":")),
+        ["ws-refuse-go"] => (
+            403,
+            "application/json",
+            json_obj("ws-refuse-go", json_go, ",", ":"),
+        ),
         _ => (404, "text/plain", format!("route=none {path}")),
     };
     (
@@ -1315,17 +1341,10 @@ impl Scenario {
                 .map(|f| (f.to_string(), out_dir.join(format!("report.{f}"))))
                 .collect();
             let summary = out_dir.join("step-summary.md");
-            let mut args: Vec<String> = [
-                "check",
-                "--format",
-                format,
-                "-vv",
-                "--timeout",
-                "2s",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            let mut args: Vec<String> = ["check", "--format", format, "-vv", "--timeout", "2s"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             for (f, p) in &files {
                 args.push("--output".into());
                 args.push(format!("{f}={}", p.display()));
@@ -1398,7 +1417,13 @@ impl Scenario {
 }
 
 /// A `[[probe]]` table, `kind = "http"`.
-pub fn http_probe(name: &str, method: &str, url: &str, headers: &[(&str, &str)], json: Option<&str>) -> String {
+pub fn http_probe(
+    name: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    json: Option<&str>,
+) -> String {
     let mut t = format!(
         "\n[[probe]]\nname = {}\nkind = \"http\"\nmethod = \"{method}\"\nurl = {}\n",
         toml_str(name),
@@ -1425,7 +1450,10 @@ pub fn ws_probe(name: &str, url: &str, token: Option<&str>, headers: &[(&str, &s
         toml_str(url)
     );
     if let Some(tok) = token {
-        t.push_str(&format!("token = {}\ntransport = \"header\"\n", toml_str(tok)));
+        t.push_str(&format!(
+            "token = {}\ntransport = \"header\"\n",
+            toml_str(tok)
+        ));
     }
     if !headers.is_empty() {
         let h: Vec<String> = headers
@@ -1464,12 +1492,11 @@ pub fn probe_finding<'a>(report: &'a Value, probe: &str) -> Vec<&'a Value> {
 pub fn assert_reached(report: &Value, probe: &str, route: &str) {
     let fs = probe_finding(report, probe);
     assert!(
-        fs.iter().any(|f| f["message"]
-            .as_str()
-            .is_some_and(|m| m.contains(&format!("route={route}"))
-                || m.contains(&format!("\"route\":\"{route}\""))
-                || m.contains(&format!("\"route\": \"{route}\""))
-                || m.contains("string_pattern_mismatch"))),
+        fs.iter().any(|f| f["message"].as_str().is_some_and(|m| m
+            .contains(&format!("route={route}"))
+            || m.contains(&format!("\"route\":\"{route}\""))
+            || m.contains(&format!("\"route\": \"{route}\""))
+            || m.contains("string_pattern_mismatch"))),
         "probe {probe} did not show the answer of route {route}: {fs:#?}\nreport: {report:#}"
     );
 }
@@ -1501,8 +1528,14 @@ fn leak1_renamed_key_is_secret_by_its_native_name() {
     let a = "St7Qv2Lm-canary-Xw9Tz4";
     let b = "St3Hd8Rn-canary-Ks1Pc6";
     let sc = Scenario::offline();
-    sc.env_file("a.env", &[("STRIPE_SECRET_KEY", a), ("REGION", "eu-west-1")]);
-    sc.env_file("b.env", &[("STRIPE_SECRET_KEY", b), ("REGION", "eu-west-1")]);
+    sc.env_file(
+        "a.env",
+        &[("STRIPE_SECRET_KEY", a), ("REGION", "eu-west-1")],
+    );
+    sc.env_file(
+        "b.env",
+        &[("STRIPE_SECRET_KEY", b), ("REGION", "eu-west-1")],
+    );
     let rename = "rename = { STRIPE_SECRET_KEY = \"STRIPE\" }";
     sc.config(&format!(
         "{}{}",
@@ -1516,10 +1549,17 @@ fn leak1_renamed_key_is_secret_by_its_native_name() {
         .unwrap()
         .iter()
         .find(|f| f["check"] == "value-mismatch" && f["keys"] == serde_json::json!(["STRIPE"]));
-    assert!(mismatch.is_some(), "no value-mismatch for STRIPE: {:#}", got.report);
+    assert!(
+        mismatch.is_some(),
+        "no value-mismatch for STRIPE: {:#}",
+        got.report
+    );
     sc.also(&mut got.outputs, &["diff", "a", "b"]);
     sc.also(&mut got.outputs, &["diff", "a", "b", "--all"]);
-    sc.also(&mut got.outputs, &["diff", "a", "b", "--all", "--format", "json"]);
+    sc.also(
+        &mut got.outputs,
+        &["diff", "a", "b", "--all", "--format", "json"],
+    );
     assert_no_leaks(
         &got.outputs,
         &[
@@ -1551,7 +1591,13 @@ fn leak2_escaped_echoes_go_php_python_fastapi_html() {
     for route in ["go", "php", "python", "html", "fastapi"] {
         let url = format!("{base}/{route}");
         let name = format!("{route}-header");
-        cfg.push_str(&http_probe(&name, "GET", &url, &[("X-Api-Key", "${s.SPECIAL_SECRET}")], None));
+        cfg.push_str(&http_probe(
+            &name,
+            "GET",
+            &url,
+            &[("X-Api-Key", "${s.SPECIAL_SECRET}")],
+            None,
+        ));
         probes.push((name, route));
         let name = format!("{route}-unicode");
         cfg.push_str(&http_probe(
@@ -1600,7 +1646,10 @@ fn leak2_escaped_echoes_go_php_python_fastapi_html() {
 #[test]
 fn leak2_url_form_hex_and_entity_encoded_echoes() {
     let sc = Scenario::new(&[]);
-    sc.env_file("s.env", &[("SPACEY_SECRET", SPACEY), ("SPECIAL_SECRET", SPECIAL)]);
+    sc.env_file(
+        "s.env",
+        &[("SPACEY_SECRET", SPACEY), ("SPECIAL_SECRET", SPECIAL)],
+    );
     let mut cfg = dotenv_source("s", "s.env", "");
     let kinds = ["url", "url-lower", "form", "hex", "hex-upper", "html-dec"];
     for kind in kinds {
@@ -1618,7 +1667,11 @@ fn leak2_url_form_hex_and_entity_encoded_echoes() {
     let got = sc.check_everywhere();
     for kind in kinds {
         for tag in ["spacey", "special"] {
-            assert_reached(&got.report, &format!("enc-{kind}-{tag}"), &format!("enc-{kind}"));
+            assert_reached(
+                &got.report,
+                &format!("enc-{kind}-{tag}"),
+                &format!("enc-{kind}"),
+            );
         }
     }
     assert_no_leaks(
@@ -1661,7 +1714,13 @@ fn leak3_truncation_before_scrubbing() {
         &[("X-Api-Key", "${s.TRUNC_SENT_KEY}")],
         None,
     ));
-    cfg.push_str(&http_probe("trunc-known", "GET", &format!("{base}/trunc-known/0/170"), &[], None));
+    cfg.push_str(&http_probe(
+        "trunc-known",
+        "GET",
+        &format!("{base}/trunc-known/0/170"),
+        &[],
+        None,
+    ));
     cfg.push_str(&http_probe(
         "trunc-unicode",
         "GET",
@@ -1692,8 +1751,14 @@ fn leak3_truncation_before_scrubbing() {
         &got.outputs,
         &[
             Canary::new("TRUNC_SENT_KEY (sent by the probe, at char 170)", sent),
-            Canary::new("TRUNC_KNOWN_SECRET (in the server's page, at char 170)", known),
-            Canary::new("TRUNC_UNICODE_SECRET (in the server's page, at char 185)", known_unicode),
+            Canary::new(
+                "TRUNC_KNOWN_SECRET (in the server's page, at char 170)",
+                known,
+            ),
+            Canary::new(
+                "TRUNC_UNICODE_SECRET (in the server's page, at char 185)",
+                known_unicode,
+            ),
             Canary::new("WS_BYPASS_KEY (WebSocket refusal, at char 285)", ws_key),
             Canary::new("WS_TOKEN (WebSocket refusal, Bearer at char 285)", ws_token),
         ],
@@ -1709,7 +1774,13 @@ fn leak3_excerpt_whitespace_collapse_before_scrubbing() {
     let sc = Scenario::new(&[known]);
     sc.env_file("s.env", &[("MULTILINE_SECRET", known)]);
     let mut cfg = dotenv_source("s", "s.env", "");
-    cfg.push_str(&http_probe("dump-multiline", "GET", &format!("{}/dump/0", sc.http()), &[], None));
+    cfg.push_str(&http_probe(
+        "dump-multiline",
+        "GET",
+        &format!("{}/dump/0", sc.http()),
+        &[],
+        None,
+    ));
     sc.config(&cfg);
     let got = sc.check_everywhere();
     assert_reached(&got.report, "dump-multiline", "dump");
@@ -1730,10 +1801,25 @@ fn leak4_format_escaping_before_scrubbing() {
     let dump = r#"Dq5/Wm&Lx<Hn>"Zt%Rb8Kc"#;
     let password = "Pg7Hx2Lq9Wz4Mt6Vb";
     let sc = Scenario::new(&[dump]);
-    let db_url = format!("http://app:{password}@127.0.0.1:{}/quiet", sc.server.as_ref().unwrap().port);
-    sc.env_file("s.env", &[("DUMP_SPECIAL_SECRET", dump), ("DATABASE_URL", db_url.as_str())]);
+    let db_url = format!(
+        "http://app:{password}@127.0.0.1:{}/quiet",
+        sc.server.as_ref().unwrap().port
+    );
+    sc.env_file(
+        "s.env",
+        &[
+            ("DUMP_SPECIAL_SECRET", dump),
+            ("DATABASE_URL", db_url.as_str()),
+        ],
+    );
     let mut cfg = dotenv_source("s", "s.env", "");
-    cfg.push_str(&http_probe("dump-special", "GET", &format!("{}/dump/0", sc.http()), &[], None));
+    cfg.push_str(&http_probe(
+        "dump-special",
+        "GET",
+        &format!("{}/dump/0", sc.http()),
+        &[],
+        None,
+    ));
     cfg.push_str(&http_probe("db-url", "GET", "${s.DATABASE_URL}", &[], None));
     sc.config(&cfg);
     let got = sc.check_everywhere();
@@ -1783,10 +1869,14 @@ fn leak5_credentials_under_names_that_are_not_flagged() {
             file,
             &[
                 ("AUTH_HEADER", format!("Bearer {}", jwt(sub, sig)).as_str()),
-                ("GIT_REMOTE", format!("https://ghp_{ghp}@github.com/acme/app.git").as_str()),
+                (
+                    "GIT_REMOTE",
+                    format!("https://ghp_{ghp}@github.com/acme/app.git").as_str(),
+                ),
                 (
                     "SLACK_WEBHOOK_URL",
-                    format!("https://hooks.slack.com/services/T07QHRS2V/B07R9KX1Z/{slack}").as_str(),
+                    format!("https://hooks.slack.com/services/T07QHRS2V/B07R9KX1Z/{slack}")
+                        .as_str(),
                 ),
                 ("DB_PASS", pass),
                 (
@@ -1802,7 +1892,13 @@ fn leak5_credentials_under_names_that_are_not_flagged() {
         dotenv_source("b", "b.env", "")
     ));
     let mut got = sc.check_everywhere();
-    for key in ["AUTH_HEADER", "GIT_REMOTE", "SLACK_WEBHOOK_URL", "DB_PASS", "EVENTS_URL"] {
+    for key in [
+        "AUTH_HEADER",
+        "GIT_REMOTE",
+        "SLACK_WEBHOOK_URL",
+        "DB_PASS",
+        "EVENTS_URL",
+    ] {
         let compared = got.report["findings"]
             .as_array()
             .unwrap()
@@ -1871,7 +1967,10 @@ fn leak6_literal_values_and_short_secrets() {
     cfg.push_str(&http_probe(
         "literal-userinfo",
         "GET",
-        &format!("http://svc:{userinfo}@127.0.0.1:{}/quiet", sc.server.as_ref().unwrap().port),
+        &format!(
+            "http://svc:{userinfo}@127.0.0.1:{}/quiet",
+            sc.server.as_ref().unwrap().port
+        ),
         &[],
         None,
     ));
@@ -1916,7 +2015,11 @@ fn leak7_basic_auth_from_url_userinfo_and_base64_at_every_alignment() {
     let mut cfg = dotenv_source("s", "s.env", "");
     // "usr:" is 4 bytes (alignment 1), "user:" 5 (alignment 2), "service1:"
     // 9 (alignment 0, which is scrubbed today).
-    for (name, user) in [("basic-a1", "usr"), ("basic-a2", "user"), ("basic-a0", "service1")] {
+    for (name, user) in [
+        ("basic-a1", "usr"),
+        ("basic-a2", "user"),
+        ("basic-a0", "service1"),
+    ] {
         cfg.push_str(&http_probe(
             name,
             "GET",
@@ -1925,7 +2028,15 @@ fn leak7_basic_auth_from_url_userinfo_and_base64_at_every_alignment() {
             None,
         ));
     }
-    let kinds = ["b64", "b64url", "b64-a1", "b64-a2", "b64url-a1", "b64url-a2", "basic"];
+    let kinds = [
+        "b64",
+        "b64url",
+        "b64-a1",
+        "b64-a2",
+        "b64url-a1",
+        "b64url-a2",
+        "basic",
+    ];
     for kind in kinds {
         cfg.push_str(&http_probe(
             &format!("enc-{kind}"),
@@ -1952,14 +2063,93 @@ fn leak7_basic_auth_from_url_userinfo_and_base64_at_every_alignment() {
     );
 }
 
+/// Baseline, clean today: echoes driftgate already scrubs (a raw header,
+/// a FastAPI `input`, Python JSON of ASCII, a probe-sent value at character
+/// 170, URL, hex and base64 at alignment 0, Basic auth at alignment 0).
+/// It shows the oracle and the harness do not cry wolf on scrubbed output,
+/// and guards what works against the rework.
+#[test]
+fn baseline_echoes_scrubbed_today_stay_clean() {
+    let key = "Bk4Wq8Zx2Vm6Ln9Rb3Hs7Pc1Gd5";
+    let password = "Bp5Xq9Zy3Wm7Mn0Sb4Is8Qc2He6";
+    let sc = Scenario::new(&[]);
+    sc.env_file(
+        "s.env",
+        &[("BASELINE_KEY", key), ("BASELINE_PASSWORD", password)],
+    );
+    let base = sc.http();
+    let port = sc.server.as_ref().unwrap().port;
+    let mut cfg = dotenv_source("s", "s.env", "");
+    let mut reached = Vec::new();
+    for route in [
+        "plain",
+        "fastapi",
+        "python",
+        "trunc/170",
+        "enc/url",
+        "enc/hex",
+        "enc/hex-upper",
+        "enc/b64",
+        "enc/b64url",
+    ] {
+        let name = format!("baseline-{}", route.replace('/', "-"));
+        cfg.push_str(&http_probe(
+            &name,
+            "GET",
+            &format!("{base}/{route}"),
+            &[("X-Api-Key", "${s.BASELINE_KEY}")],
+            None,
+        ));
+        let marker = route.split('/').next().unwrap().to_string();
+        let marker = if marker == "enc" {
+            route.replace('/', "-")
+        } else {
+            marker
+        };
+        reached.push((name, marker));
+    }
+    cfg.push_str(&http_probe(
+        "baseline-basic-a0",
+        "GET",
+        &format!("http://service1:${{s.BASELINE_PASSWORD}}@127.0.0.1:{port}/plain"),
+        &[],
+        None,
+    ));
+    reached.push(("baseline-basic-a0".into(), "plain".into()));
+    sc.config(&cfg);
+    let got = sc.check_everywhere();
+    for (probe, route) in &reached {
+        assert_reached(&got.report, probe, route);
+    }
+    assert_no_leaks(
+        &got.outputs,
+        &[
+            Canary::new("BASELINE_KEY", key),
+            Canary::new("BASELINE_PASSWORD", password),
+        ],
+    );
+    assert!(control_chars(&got.outputs).is_empty());
+}
+
 /// The control-character scenario: an HTTP 401 body and a WebSocket close
 /// reason full of them.
 fn control_scenario() -> (Scenario, Collected) {
     let sc = Scenario::new(&[]);
     sc.env_file("s.env", &[("REGION", "eu-west-1")]);
     let mut cfg = dotenv_source("s", "s.env", "");
-    cfg.push_str(&http_probe("ctl-http", "GET", &format!("{}/ctl", sc.http()), &[], None));
-    cfg.push_str(&ws_probe("ctl-ws", &format!("{}/ws-close", sc.ws()), None, &[]));
+    cfg.push_str(&http_probe(
+        "ctl-http",
+        "GET",
+        &format!("{}/ctl", sc.http()),
+        &[],
+        None,
+    ));
+    cfg.push_str(&ws_probe(
+        "ctl-ws",
+        &format!("{}/ws-close", sc.ws()),
+        None,
+        &[],
+    ));
     sc.config(&cfg);
     let got = sc.check_everywhere();
     assert_reached(&got.report, "ctl-http", "ctl");
@@ -2023,15 +2213,27 @@ fn fingerprint_key_shorter_than_16_bytes_is_a_usage_error() {
     ));
     let mut wrong = Vec::new();
     for (what, args, env) in [
-        ("--fingerprint-key \"\"", vec!["check", "--fingerprint-key", ""], None),
-        ("--fingerprint-key=", vec!["check", "--fingerprint-key="], None),
+        (
+            "--fingerprint-key \"\"",
+            vec!["check", "--fingerprint-key", ""],
+            None,
+        ),
+        (
+            "--fingerprint-key=",
+            vec!["check", "--fingerprint-key="],
+            None,
+        ),
         (
             "a 15-byte key",
             vec!["check", "--fingerprint-key", "0123456789abcde"],
             None,
         ),
         ("DRIFTGATE_FINGERPRINT_KEY=\"\"", vec!["check"], Some("")),
-        ("DRIFTGATE_FINGERPRINT_KEY of 8 bytes", vec!["check"], Some("short-k1")),
+        (
+            "DRIFTGATE_FINGERPRINT_KEY of 8 bytes",
+            vec!["check"],
+            Some("short-k1"),
+        ),
         (
             "diff with a 15-byte key",
             vec!["diff", "a", "b", "--fingerprint-key", "0123456789abcde"],
@@ -2068,7 +2270,16 @@ fn fingerprint_key_shorter_than_16_bytes_is_a_usage_error() {
 // ===========================================================================
 
 fn oracle_secrets() -> Vec<&'static str> {
-    vec![SPECIAL, UNICODE, NEWLINE, SPACEY, "plain-ascii-Secret-0123", "a", "ab", "abc"]
+    vec![
+        SPECIAL,
+        UNICODE,
+        NEWLINE,
+        SPACEY,
+        "plain-ascii-Secret-0123",
+        "a",
+        "ab",
+        "abc",
+    ]
 }
 
 #[test]
@@ -2106,7 +2317,9 @@ fn oracle_base64_stable_parts_appear_at_every_alignment() {
     for user in ["usr", "user", "service1", "u"] {
         let basic = STANDARD.encode(format!("{user}:{pw}"));
         assert!(
-            forms.iter().any(|f| f.len() >= 24 && basic.contains(f.as_str())),
+            forms
+                .iter()
+                .any(|f| f.len() >= 24 && basic.contains(f.as_str())),
             "no form of the password in Basic {basic}"
         );
     }
@@ -2171,7 +2384,10 @@ fn oracle_finds_each_form_in_every_view_and_whole_tokens_only() {
     for f in named_forms(SPECIAL) {
         let text = format!("before {} after", f.text);
         assert!(
-            needles.find("t", &text).iter().any(|l| l.canary == "special"),
+            needles
+                .find("t", &text)
+                .iter()
+                .any(|l| l.canary == "special"),
             "{} not found: {:?}",
             f.how,
             f.text
@@ -2184,22 +2400,32 @@ fn oracle_finds_each_form_in_every_view_and_whole_tokens_only() {
         github_data(&percent(SPECIAL, is_unreserved, false, false)),
         serde_json::to_string(&json_go(SPECIAL)).unwrap(),
     ] {
-        assert!(!needles.find("t", &text).is_empty(), "nothing found in {text:?}");
+        assert!(
+            !needles.find("t", &text).is_empty(),
+            "nothing found in {text:?}"
+        );
     }
     let uni = Needles::new(&[Canary::new("unicode", UNICODE)]);
-    assert!(!uni.find("t", &serde_json::to_string(&json_python(UNICODE)).unwrap()).is_empty());
+    assert!(!uni
+        .find("t", &serde_json::to_string(&json_python(UNICODE)).unwrap())
+        .is_empty());
     // A prefix of 8 characters is found, 7 are not.
     let seven: String = SPECIAL.chars().take(7).collect();
     let eight: String = SPECIAL.chars().take(8).collect();
     assert!(needles.find("t", &format!("x {seven}…")).is_empty());
     assert!(!needles.find("t", &format!("x {eight}…")).is_empty());
     // The PIN only as a whole token.
-    assert!(needles.find("t", "port 1982134 fp 98213ab a98213").is_empty());
+    assert!(needles
+        .find("t", "port 1982134 fp 98213ab a98213")
+        .is_empty());
     assert!(!needles.find("t", "pin=98213;").is_empty());
     assert!(!needles.find("t", "98213").is_empty());
     // Ordinary report text holds nothing.
     assert!(needles
-        .find("t", "4 passed, 1 failed, 0 errors (12 ms) [redacted: fp 1a2b3c4d]")
+        .find(
+            "t",
+            "4 passed, 1 failed, 0 errors (12 ms) [redacted: fp 1a2b3c4d]"
+        )
         .is_empty());
 }
 
@@ -2214,7 +2440,13 @@ fn oracle_control_characters() {
     let found = control_chars(&outs);
     assert_eq!(found.len(), 3, "{found:?}");
     assert!(found[0].starts_with("esc: raw U+001B"), "{found:?}");
-    assert!(CTL_BODY.chars().filter(|c| is_forbidden_control(*c)).count() >= 8);
+    assert!(
+        CTL_BODY
+            .chars()
+            .filter(|c| is_forbidden_control(*c))
+            .count()
+            >= 8
+    );
 }
 
 // ===========================================================================
@@ -2258,9 +2490,13 @@ fn renderers() -> Vec<(&'static str, Option<driftgate::report::render::Format>)>
 /// message, and the FAIL one also in its location (`place` 0) or hint (1).
 fn report_holding(piece: &str, place: usize) -> driftgate::report::Report {
     use driftgate::report::{Finding, Report, Status};
-    let mut fail = Finding::new("probe-status", Status::Fail, format!("p answered 401 {piece}"))
-        .keys(["API_KEY"])
-        .sources(["s"]);
+    let mut fail = Finding::new(
+        "probe-status",
+        Status::Fail,
+        format!("p answered 401 {piece}"),
+    )
+    .keys(["API_KEY"])
+    .sources(["s"]);
     match place {
         0 => fail = fail.location(format!("probe p (GET http://127.0.0.1/{piece})")),
         1 => fail = fail.hint(piece.to_string()).location("s.env:3"),
@@ -2293,13 +2529,23 @@ fn renderers_scrub_every_recoverable_form_of_the_canaries() {
         let mut r = Redactor::new();
         r.add(&Secret::new(secret));
         let needles = Needles::new(&[Canary::new(tag, secret)]);
-        for form in named_forms(secret).into_iter().filter(|f| !f.how.contains("prefix")) {
-            for place in 0..3 {
+        for form in named_forms(secret)
+            .into_iter()
+            .filter(|f| !f.how.contains("prefix"))
+        {
+            for place in 0..2 {
                 let report = report_holding(&format!("x {} y", form.text), place);
                 for (name, format) in renderers() {
                     total += 1;
-                    if !needles.find(name, &pipeline(format, &report, &r)).is_empty() {
-                        let tags = survived.entry(name).or_default().entry(form.how.clone()).or_default();
+                    if !needles
+                        .find(name, &pipeline(format, &report, &r))
+                        .is_empty()
+                    {
+                        let tags = survived
+                            .entry(name)
+                            .or_default()
+                            .entry(form.how.clone())
+                            .or_default();
                         if !tags.contains(&tag) {
                             tags.push(tag);
                         }
@@ -2311,15 +2557,32 @@ fn renderers_scrub_every_recoverable_form_of_the_canaries() {
     if survived.is_empty() {
         return;
     }
-    let mut msg = format!("forms that survive render + scrub ({total} renderings tried):\n");
+    // One line per form: the canaries it was tried with and the
+    // renderers it came out of.
+    let all: Vec<&str> = renderers().iter().map(|r| r.0).collect();
+    let mut by_form: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
     for (renderer, forms) in &survived {
-        msg.push_str(&format!("- {renderer} ({} forms): ", forms.len()));
-        let list: Vec<String> = forms
-            .iter()
-            .map(|(how, tags)| format!("{how} ({})", tags.join(",")))
-            .collect();
-        msg.push_str(&list.join("; "));
-        msg.push('\n');
+        for (how, tags) in forms {
+            let e = by_form.entry(how.as_str()).or_default();
+            e.0.push(renderer);
+            for t in tags {
+                if !e.1.contains(t) {
+                    e.1.push(t);
+                }
+            }
+        }
+    }
+    let mut msg = format!(
+        "{} forms survive render + scrub ({total} renderings tried):\n",
+        by_form.len()
+    );
+    for (how, (rs, tags)) in &by_form {
+        let where_ = if rs.len() == all.len() {
+            "every renderer".to_string()
+        } else {
+            rs.join(", ")
+        };
+        msg.push_str(&format!("- {how} ({}): {where_}\n", tags.join(",")));
     }
     panic!("{msg}");
 }
