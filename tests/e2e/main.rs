@@ -10,6 +10,7 @@ mod faults;
 mod formats;
 mod google;
 mod hardening;
+mod hostile;
 mod jwt;
 mod probes;
 mod props;
