@@ -75,7 +75,8 @@ pub struct GlobalArgs {
         global = true,
         env = "DRIFTGATE_FINGERPRINT_KEY",
         value_name = "KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_fingerprint_key
     )]
     pub fingerprint_key: Option<String>,
 }
@@ -265,6 +266,20 @@ impl Settings {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::time::parse_duration(s, crate::time::MAX_TIMEOUT)
+}
+
+/// Shortest `--fingerprint-key`: with a known or tiny key anyone can
+/// brute-force a short secret from its fingerprint.
+pub const MIN_FINGERPRINT_KEY: usize = 16;
+
+fn parse_fingerprint_key(s: &str) -> Result<String, String> {
+    if s.len() < MIN_FINGERPRINT_KEY {
+        return Err(format!(
+            "the key is {} bytes; use at least {MIN_FINGERPRINT_KEY} random bytes (a short or empty key lets anyone brute-force short secrets from their fingerprints)",
+            s.len()
+        ));
+    }
+    Ok(s.to_string())
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {

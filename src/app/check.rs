@@ -38,6 +38,7 @@ pub async fn command(
     let mut config = load_config(settings)?;
     let selection = validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
+        super::ensure_not_an_input(path, &config)?;
         ensure_writable(path)?;
     }
     let _sandbox = if args.sandbox {

@@ -236,13 +236,28 @@ fn relative(future: &str, past: &str, at: u64, now: u64) -> String {
     }
 }
 
+/// Most bytes `jwt verify -` reads from stdin.
+pub const MAX_STDIN_TOKEN: usize = 64 * 1024;
+
 fn read_token(arg: &str) -> Result<String, AppError> {
     let raw = if arg == "-" {
-        let mut s = String::new();
+        // A token is a few KiB; `/dev/zero` on stdin must not grow forever.
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut s)
+            .take(MAX_STDIN_TOKEN as u64 + 1)
+            .read_to_end(&mut bytes)
             .map_err(|e| AppError::flag("TOKEN -", format!("reading the token from stdin: {e}")))?;
-        s
+        if bytes.len() > MAX_STDIN_TOKEN {
+            return Err(AppError::flag(
+                "TOKEN -",
+                format!(
+                    "stdin holds more than {} KiB: that is not a token",
+                    MAX_STDIN_TOKEN / 1024
+                ),
+            ));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| AppError::flag("TOKEN -", "the token on stdin is not UTF-8"))?
     } else {
         arg.to_string()
     };

@@ -17,7 +17,7 @@ pub mod sandbox;
 pub mod watch;
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Parser as _;
 
@@ -48,6 +48,16 @@ pub fn main() -> Exit {
             return exit;
         }
     };
+    // clap takes an empty DRIFTGATE_FINGERPRINT_KEY for "not set"; it is a
+    // key the user meant to give, and too short.
+    if settings_env_key_too_short() {
+        eprintln!(
+            "driftgate: error: DRIFTGATE_FINGERPRINT_KEY is shorter than {} bytes: use at least {} random bytes",
+            crate::cli::MIN_FINGERPRINT_KEY,
+            crate::cli::MIN_FINGERPRINT_KEY
+        );
+        return Exit::Usage;
+    }
     let settings = Settings::from_args(cli.global.clone());
     if let Some(key) = &settings.global.fingerprint_key {
         crate::secret::set_fingerprint_key(key.as_bytes());
@@ -69,7 +79,21 @@ pub fn main() -> Exit {
             out.info(&format!("driftgate: note: {p}"));
         }
     }
-    let result = runtime.block_on(dispatch(cli.command, &settings, &mut out));
+    let watching = matches!(cli.command, Command::Watch(_));
+    let result = runtime.block_on(async {
+        // `watch` stops on a signal by itself; every other command ends
+        // the commands it started and exits (130 for SIGINT, 143 for
+        // SIGTERM, as shells report them).
+        if !watching {
+            tokio::spawn(async {
+                let code = wait_for_interrupt().await;
+                crate::source::command::kill_running();
+                eprintln!("driftgate: interrupted");
+                std::process::exit(code);
+            });
+        }
+        dispatch(cli.command, &settings, &mut out).await
+    });
     match result {
         Ok(exit) => exit,
         Err(e) => {
@@ -77,6 +101,27 @@ pub fn main() -> Exit {
             e.exit()
         }
     }
+}
+
+/// Waits for SIGINT or SIGTERM; the exit code a shell shows for it.
+pub async fn wait_for_interrupt() -> i32 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => 130,
+                _ = term.recv() => 143,
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    130
+}
+
+fn settings_env_key_too_short() -> bool {
+    std::env::var_os("DRIFTGATE_FINGERPRINT_KEY")
+        .is_some_and(|v| v.len() < crate::cli::MIN_FINGERPRINT_KEY)
 }
 
 async fn dispatch(
@@ -119,8 +164,7 @@ impl Output {
     /// Text as it may leave the process: scrubbed of every secret in every
     /// form, control characters escaped (a renderer's own line breaks kept).
     pub fn clean(&self, text: &str) -> String {
-        let scrubbed = self.redactor.scrub_cow(text);
-        crate::secret::escape_controls(&scrubbed, true).into_owned()
+        self.redactor.clean(text)
     }
 
     /// Writes text to stdout, scrubbed. A closed pipe (`| head`) is not an
@@ -162,23 +206,47 @@ impl Output {
     }
 }
 
-/// Writes bytes to `path` through a temp file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Creates a new file beside `path` with a random name, exclusively
+/// (`O_EXCL`: an existing file or a planted symlink is never opened), and
+/// returns it with its path.
+fn create_temp_beside(path: &Path) -> std::io::Result<(std::fs::File, PathBuf)> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
+        _ => PathBuf::from("."),
     };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
+    let mut last = None;
+    for _ in 0..8 {
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            opts.mode(0o644);
+        }
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((f, tmp)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
+}
+
+/// Writes bytes to `path` through a temporary file created exclusively
+/// beside it, then a rename: a reader never sees half a report, and a
+/// symlink planted at the temporary name or at `path` is never followed
+/// (the rename replaces the link itself).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let (mut f, tmp) = create_temp_beside(path)?;
+    let result = f
+        .write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .and_then(|_| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -194,19 +262,58 @@ pub fn ensure_writable(path: &Path) -> Result<(), AppError> {
             problem: "is a directory".into(),
         });
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let probe = dir.join(format!(".driftgate-write-test.{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
+    match create_temp_beside(path) {
+        Ok((_, tmp)) => {
+            let _ = std::fs::remove_file(&tmp);
             Ok(())
         }
         Err(e) => Err(AppError::OutputNotWritable {
             path: path.to_path_buf(),
-            problem: format!("cannot write in {}: {e}", dir.display()),
+            problem: format!(
+                "cannot write in {}: {e}",
+                path.parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .display()
+            ),
         }),
     }
+}
+
+/// `--output` must not replace the config or a file a source reads:
+/// refused before anything is read or sent (also through a symlink or a
+/// path spelled another way).
+pub fn ensure_not_an_input(path: &Path, config: &Config) -> Result<(), AppError> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => crate::config::relative_to_cwd(a) == crate::config::relative_to_cwd(b),
+    };
+    if same(path, &config.file.path) {
+        return Err(AppError::OutputNotWritable {
+            path: path.to_path_buf(),
+            problem: format!("is the config file {}: refusing to overwrite it", config.file.shown()),
+        });
+    }
+    let seed = config.file.dir().join("sandbox.toml");
+    if seed.exists() && same(path, &seed) {
+        return Err(AppError::OutputNotWritable {
+            path: path.to_path_buf(),
+            problem: format!("is the sandbox seed {}: refusing to overwrite it", seed.display()),
+        });
+    }
+    for s in config.sources.values() {
+        if let crate::config::SourceKind::Dotenv(d) = &s.kind {
+            if same(path, &d.path) {
+                return Err(AppError::OutputNotWritable {
+                    path: path.to_path_buf(),
+                    problem: format!(
+                        "is {}, which source `{}` reads: refusing to overwrite it",
+                        d.path.display(),
+                        s.name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -234,7 +234,9 @@ impl Redactor {
         if let Some(index) = self.index.get_mut() {
             index.max_raw = index.max_raw.max(raw.len());
         }
-        self.has_space |= trimmed.contains(' ');
+        // A value with a space or a line break (collapsed to a space) can
+        // come back form-encoded, with `+` for the space.
+        self.has_space |= trimmed.contains(char::is_whitespace);
         // The value as written, trimmed, and with its whitespace collapsed
         // (as an excerpt shows a body): each is the secret to a reader.
         let mut plain: Vec<Zeroizing<String>> = vec![Zeroizing::new(raw.to_string())];
@@ -335,6 +337,13 @@ impl Redactor {
             return std::borrow::Cow::Borrowed(text);
         }
         std::borrow::Cow::Owned(self.scrub(&once))
+    }
+
+    /// Text as it may leave the process: scrubbed, and control characters
+    /// escaped (line breaks and tabs kept: they are a renderer's layout).
+    pub fn clean(&self, text: &str) -> String {
+        let scrubbed = self.scrub_cow(text);
+        escape_controls(&scrubbed, true).into_owned()
     }
 
     /// The text with every known secret, in every form, replaced by a label.
@@ -583,7 +592,7 @@ fn encodings(raw: &[u8]) -> Vec<Zeroizing<String>> {
     push(STANDARD.encode(raw));
     push(STANDARD_NO_PAD.encode(raw));
     push(URL_SAFE_NO_PAD.encode(raw));
-    for k in 1..3 {
+    for k in 0..3 {
         let stable = Zeroizing::new(base64_stable(raw, k));
         push(stable.replace('-', "+").replace('_', "/"));
         push(stable.replace('+', "-").replace('/', "_"));
@@ -641,60 +650,62 @@ enum Decoder {
     Form,
     /// `\&` (a backslash before punctuation).
     Markdown,
+    /// Only what a Markdown table cell escapes (`\|`, `<br>`): a secret's
+    /// own backslash before punctuation stays.
+    MarkdownCell,
 }
 
 impl Decoder {
-    fn trigger(self) -> u8 {
+    /// The characters its escapes start with.
+    fn triggers(self) -> &'static [u8] {
         match self {
-            Decoder::Escapes | Decoder::Markdown => b'\\',
-            Decoder::Entities => b'&',
-            Decoder::Percent => b'%',
-            Decoder::Form => b'+',
+            Decoder::Escapes => b"\\",
+            Decoder::Markdown | Decoder::MarkdownCell => b"\\<",
+            Decoder::Entities => b"&",
+            Decoder::Percent => b"%",
+            Decoder::Form => b"+%",
         }
     }
 }
 
-const DECODERS: [Decoder; 5] = [
+const DECODERS: [Decoder; 6] = [
     Decoder::Escapes,
     Decoder::Entities,
     Decoder::Percent,
     Decoder::Form,
     Decoder::Markdown,
+    Decoder::MarkdownCell,
 ];
 
 /// Every decoded view of `bytes` worth searching, and each of those
-/// decoded once more.
+/// decoded once more (strictly) around the escapes left in it.
 fn views(bytes: &[u8], index: &Index, has_space: bool) -> Vec<View> {
     let mut out = Vec::new();
     // An escaped form of a secret is at most 12 times as long as the secret
     // (a surrogate pair for 4 bytes, `\u00XX` for one); a decoded match
     // holds at least one escape, so it lies within this reach of one.
-    let reach = 12 * index.max_raw.max(index.max_needle) + 16;
-    for d in DECODERS {
-        if d == Decoder::Form && !has_space {
-            continue;
-        }
-        let Some(first) = decode_windows(bytes, d, reach) else {
+    let reach = 12 * index.max_raw + 16;
+    let wanted = |d: &Decoder| *d != Decoder::Form || has_space;
+    for d in DECODERS.iter().filter(|d| wanted(d)) {
+        let Some(first) = decode_windows(bytes, *d, reach) else {
             continue;
         };
-        for d2 in DECODERS {
-            if d2 == Decoder::Form && !has_space {
-                continue;
-            }
-            if first.bytes.contains(&d2.trigger()) {
-                let (b, m) = decode(&first.bytes, d2);
-                if m.len() != first.bytes.len() || b != first.bytes {
-                    let map = m
-                        .into_iter()
-                        .map(|(s, e)| {
-                            (
-                                first.map[s as usize].0,
-                                first.map[(e as usize).max(s as usize + 1) - 1].1,
-                            )
-                        })
-                        .collect();
-                    out.push(View { bytes: b, map });
-                }
+        for d2 in DECODERS.iter().filter(|d| wanted(d)) {
+            if let Some(second) = decode_windows(&first.bytes, *d2, reach) {
+                let map = second
+                    .map
+                    .iter()
+                    .map(|&(s, e)| {
+                        (
+                            first.map[s as usize].0,
+                            first.map[(e as usize).max(s as usize + 1) - 1].1,
+                        )
+                    })
+                    .collect();
+                out.push(View {
+                    bytes: second.bytes,
+                    map,
+                });
             }
         }
         out.push(first);
@@ -702,12 +713,16 @@ fn views(bytes: &[u8], index: &Index, has_space: bool) -> Vec<View> {
     out
 }
 
-/// `bytes` decoded by `d` in the windows around its trigger character;
-/// None when there is none (or nothing decodes).
+/// `bytes` decoded in the windows around the characters the decoder's
+/// escapes start with; None when there is none (or nothing decodes).
 fn decode_windows(bytes: &[u8], d: Decoder, reach: usize) -> Option<View> {
-    let trigger = d.trigger();
+    let triggers = d.triggers();
     let mut windows: Vec<(usize, usize)> = Vec::new();
-    for (i, _) in bytes.iter().enumerate().filter(|(_, b)| **b == trigger) {
+    for (i, _) in bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| triggers.contains(b))
+    {
         let s = i.saturating_sub(reach);
         let e = (i + reach).min(bytes.len());
         match windows.last_mut() {
@@ -723,20 +738,51 @@ fn decode_windows(bytes: &[u8], d: Decoder, reach: usize) -> Option<View> {
         map: Vec::new(),
     };
     let mut changed = false;
-    for (s, e) in windows {
+    let mut resyncs = 0;
+    let push = |view: &mut View, s: usize, b: Vec<u8>, m: Vec<(u32, u32)>| {
         if !view.bytes.is_empty() {
-            // A byte no needle holds keeps windows apart.
+            // A byte no needle holds keeps segments apart.
             view.bytes.push(0);
             view.map.push((s as u32, s as u32));
         }
-        let (b, m) = decode(&bytes[s..e], d);
-        changed |= b.len() != e - s;
         view.bytes.extend_from_slice(&b);
         view.map
             .extend(m.into_iter().map(|(a, z)| (a + s as u32, z + s as u32)));
+    };
+    for (s, e) in windows {
+        let (b, m) = decode(&bytes[s..e], d);
+        changed |= b.len() != e - s || b != bytes[s..e];
+        // Decoding is greedy: a stray `%` or `\` right before an encoded
+        // secret (`%` + `20ab%2F...`) takes the secret's first characters
+        // into an escape and the rest is read out of step. So after each
+        // escape, the text is read once more as if the escape's first
+        // character were a literal.
+        let escapes: Vec<usize> = m
+            .iter()
+            .enumerate()
+            .filter(|(i, (a, z))| z - a > 1 && (*i == 0 || m[i - 1] != (*a, *z)))
+            .map(|(_, (a, _))| s + *a as usize)
+            .collect();
+        push(&mut view, s, b, m);
+        for p in escapes {
+            if resyncs == MAX_RESYNCS {
+                break;
+            }
+            resyncs += 1;
+            let from = p + 1;
+            let to = (from + reach.min(RESYNC_REACH)).min(e);
+            let (b, m) = decode(&bytes[from..to], d);
+            push(&mut view, from, b, m);
+        }
     }
     changed.then_some(view)
 }
+
+/// Escapes re-read as literals per view, at most (a text of thousands of
+/// escapes is scanned in step only beyond this).
+const MAX_RESYNCS: usize = 1024;
+/// How far a re-read goes: the escaped form of a 256-byte secret.
+const RESYNC_REACH: usize = 12 * 256 + 16;
 
 /// Decodes `input` one way: the decoded bytes, and for each the range of
 /// `input` it came from.
@@ -752,6 +798,10 @@ fn decode(input: &[u8], d: Decoder) -> (Vec<u8>, Vec<(u32, u32)>) {
             Decoder::Form if input[i] == b'+' => (1, Decoded::Byte(b' ')),
             Decoder::Form => percent_at(input, i),
             Decoder::Markdown => markdown_at(input, i),
+            Decoder::MarkdownCell if input[i] == b'\\' && input.get(i + 1) != Some(&b'|') => {
+                (1, Decoded::Byte(input[i]))
+            }
+            Decoder::MarkdownCell => markdown_at(input, i),
         };
         let range = (i as u32, (i + len) as u32);
         match decoded {
@@ -777,6 +827,7 @@ enum Decoded {
     Byte(u8),
     Char(char),
 }
+
 
 fn hex_val(b: u8) -> Option<u32> {
     (b as char).to_digit(16)
@@ -957,10 +1008,18 @@ fn percent_at(input: &[u8], i: usize) -> (usize, Decoded) {
     (1, Decoded::Byte(input[i]))
 }
 
-/// A Markdown backslash escape (`\` before ASCII punctuation) at `i`.
+/// A Markdown backslash escape (`\` before ASCII punctuation) at `i`, or
+/// the `<br>` a table cell writes for a line break.
 fn markdown_at(input: &[u8], i: usize) -> (usize, Decoded) {
     if input[i] == b'\\' && input.get(i + 1).is_some_and(u8::is_ascii_punctuation) {
         return (2, Decoded::Byte(input[i + 1]));
+    }
+    if input[i] == b'<' {
+        for tag in [&b"<br>"[..], b"<br/>", b"<br />"] {
+            if input[i..].starts_with(tag) {
+                return (tag.len(), Decoded::Byte(b'\n'));
+            }
+        }
     }
     (1, Decoded::Byte(input[i]))
 }

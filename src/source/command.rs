@@ -335,6 +335,9 @@ async fn run(command: &CommandLine, cwd: &Path, limit: Duration) -> Result<Vec<u
     cmd.process_group(0);
     let mut child = cmd.spawn().map_err(Failure::Spawn)?;
     let pid = child.id();
+    // Until the command is waited for, its group is ended when the run is
+    // dropped (`watch` stopping) or interrupted (SIGINT, SIGTERM).
+    let running = Running::register(pid);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let work = async {
@@ -365,7 +368,10 @@ async fn run(command: &CommandLine, cwd: &Path, limit: Duration) -> Result<Vec<u
     };
     let result = tokio::time::timeout(limit, work).await;
     let (stdout, stderr_bytes, status) = match result {
-        Ok(Ok(done)) => done,
+        Ok(Ok(done)) => {
+            running.finished();
+            done
+        }
         Ok(Err(failure)) => {
             kill_group(pid);
             let _ = child.kill().await;
@@ -387,6 +393,53 @@ async fn run(command: &CommandLine, cwd: &Path, limit: Duration) -> Result<Vec<u
 }
 
 /// Kills the command's process group (the shell and everything it started).
+/// Process groups of the commands running now.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// A running command's group: ended on drop unless it finished.
+struct Running {
+    pid: Option<u32>,
+    done: bool,
+}
+
+impl Running {
+    fn register(pid: Option<u32>) -> Running {
+        if let Some(p) = pid {
+            RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(p);
+        }
+        Running { pid, done: false }
+    }
+
+    fn finished(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(p) = self.pid {
+            RUNNING
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|q| *q != p);
+        }
+        if !self.done {
+            kill_group(self.pid);
+        }
+    }
+}
+
+/// Ends the process group of every command still running: SIGINT and
+/// SIGTERM call this before driftgate exits, so a `vault` or `kubectl` it
+/// started (in a group of its own, out of reach of the terminal's Ctrl-C)
+/// does not outlive it.
+pub fn kill_running() {
+    let pids = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(|e| e.into_inner()));
+    for p in pids {
+        kill_group(Some(p));
+    }
+}
+
 fn kill_group(pid: Option<u32>) {
     #[cfg(unix)]
     if let Some(pid) = pid

@@ -2453,11 +2453,9 @@ fn oracle_control_characters() {
 // The property: every renderer's scrubbed output holds no recoverable form.
 // ===========================================================================
 
-/// What the binary does between a report and the bytes it writes today
-/// (`app::check::emit`, `Output::print`, `Output::write_file`): render,
-/// then scrub the rendered text. When the fix moves scrubbing before the
-/// format's escaping (or hands renderers the redactor), change this one
-/// function to the new API; the property stays the same.
+/// What the binary does between a report and the bytes it writes
+/// (`Report::sanitize` at the end of a run, then `Redactor::clean` on every
+/// write): `render_scrubbed` is that path as one function.
 fn pipeline(
     format: Option<driftgate::report::render::Format>,
     report: &driftgate::report::Report,
@@ -2466,14 +2464,12 @@ fn pipeline(
     use driftgate::report::render;
     let opts = render::RenderOptions {
         verbose: true,
-        config_path: Some("driftgate.toml".into()),
         ..Default::default()
     };
-    let text = match format {
-        Some(f) => render::render(f, report, &opts),
-        None => render::github_step_summary(report),
-    };
-    redactor.scrub(&text)
+    match format {
+        Some(f) => render::render_scrubbed(f, report, redactor, &opts),
+        None => render::step_summary_scrubbed(report, redactor),
+    }
 }
 
 /// Every renderer, and the step summary (`None`).
@@ -2489,7 +2485,12 @@ fn renderers() -> Vec<(&'static str, Option<driftgate::report::render::Format>)>
 /// A report whose FAIL, PASS and WARN findings hold `piece` in their
 /// message, and the FAIL one also in its location (`place` 0) or hint (1).
 fn report_holding(piece: &str, place: usize) -> driftgate::report::Report {
-    use driftgate::report::{Finding, Report, Status};
+    use driftgate::report::{Finding, Location, Report, Status};
+    let file = |line| Location::file(&"s.env".into(), line);
+    let probe = |name: &str, request: Option<String>| Location::Probe {
+        name: name.into(),
+        request,
+    };
     let mut fail = Finding::new(
         "probe-status",
         Status::Fail,
@@ -2498,14 +2499,15 @@ fn report_holding(piece: &str, place: usize) -> driftgate::report::Report {
     .keys(["API_KEY"])
     .sources(["s"]);
     match place {
-        0 => fail = fail.location(format!("probe p (GET http://127.0.0.1/{piece})")),
-        1 => fail = fail.hint(piece.to_string()).location("s.env:3"),
-        _ => fail = fail.location("probe p"),
+        0 => fail = fail.location(probe("p", Some(format!("GET http://127.0.0.1/{piece}")))),
+        1 => fail = fail.hint(piece.to_string()).location(file(3)),
+        _ => fail = fail.location(probe("p", None)),
     }
-    let pass = Finding::new("ws-rejected", Status::Pass, format!("ok {piece}")).location("probe q");
+    let pass =
+        Finding::new("ws-rejected", Status::Pass, format!("ok {piece}")).location(probe("q", None));
     let warn = Finding::new("duplicate-key", Status::Warn, piece.to_string())
         .keys(["API_KEY"])
-        .location("s.env:4");
+        .location(file(4));
     Report {
         findings: vec![fail, pass, warn],
         ..Report::default()

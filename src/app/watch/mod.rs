@@ -39,6 +39,7 @@ pub async fn command(
     let mut config = crate::config::load(&config_path)?;
     let selection = super::check::validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
+        super::ensure_not_an_input(path, &config)?;
         super::ensure_writable(path)?;
     }
     // Kept alive until the monitor stops: dropping it stops the servers.
@@ -156,26 +157,8 @@ fn jittered(interval: Duration) -> Duration {
 }
 
 async fn wait_for_signal(stop: tokio::sync::watch::Sender<bool>) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
+    let _ = super::wait_for_interrupt().await;
+    crate::source::command::kill_running();
     let _ = stop.send(true);
 }
 

@@ -110,6 +110,29 @@ pub fn render(format: Format, report: &Report, opts: &RenderOptions) -> String {
     }
 }
 
+/// What driftgate writes for a report in a format: every finding text
+/// scrubbed and its control characters escaped (before the format escapes
+/// anything), rendered, and the whole text scrubbed and escaped once more.
+/// `check` does the same in two steps (`Report::sanitize` when the run
+/// ends, `Redactor::clean` on every write).
+pub fn render_scrubbed(
+    format: Format,
+    report: &Report,
+    redactor: &crate::secret::Redactor,
+    opts: &RenderOptions,
+) -> String {
+    let mut report = report.clone();
+    report.sanitize(redactor);
+    redactor.clean(&render(format, &report, opts))
+}
+
+/// [`render_scrubbed`] for the GitHub step summary.
+pub fn step_summary_scrubbed(report: &Report, redactor: &crate::secret::Redactor) -> String {
+    let mut report = report.clone();
+    report.sanitize(redactor);
+    redactor.clean(&github_step_summary(&report))
+}
+
 /// The GitHub step summary (Markdown) for the `github` format.
 pub fn github_step_summary(report: &Report) -> String {
     markdown::render(report, &RenderOptions::default())

@@ -18,14 +18,20 @@
 //!   not delayed at random (Google's adaptive throttler does that once
 //!   most requests failed); a deterministic circuit breaker stops them
 //!   only in a storm of failing secrets.
+//! - **Bounded answers**: the clients talk to a loopback [`gateway`] that
+//!   forwards to the endpoint and caps every answer at 8 MiB; the crates
+//!   read whole bodies into memory and have no bound of their own.
 //! - **Errors**: every failure becomes one [`GoogleError`] whose `Display`
 //!   is the one sentence a report shows: the permission a 403 lacks, the
 //!   resource a 404 names, the status of a 429/5xx, a timeout, a refused
 //!   or reset connection, a failed TLS handshake, a body that is not JSON
 //!   or was cut off.
 
+pub mod gateway;
+
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use google_cloud_auth::credentials::Credentials;
@@ -212,6 +218,12 @@ pub enum GoogleError {
         /// `connection refused`, `DNS lookup failed`...
         cause: String,
     },
+    /// An answer larger than the gateway reads.
+    #[error("the answer for {resource} is larger than {} MiB, the most driftgate reads from Google", gateway::MAX_ANSWER / 1024 / 1024)]
+    TooLarge {
+        /// Resource name.
+        resource: String,
+    },
     /// A body that is not the JSON expected, or was cut off.
     #[error("bad response for {resource}: {what}")]
     BadResponse {
@@ -291,6 +303,10 @@ impl GoogleError {
                 ..
             } => Some(format!(
                 "Google asked to wait {wait} (Retry-After) before retrying; driftgate retries only within --timeout: run again later"
+            )),
+            GoogleError::TooLarge { .. } => Some(format!(
+                "check the endpoint (`endpoint =` in the source, {} / {}): Google's answers are a few KiB",
+                SECRET_MANAGER_ENV, CLOUD_RUN_ENV
             )),
             GoogleError::Unreachable { .. } => Some(format!(
                 "check the endpoint (`endpoint =` in the source, {} / {}) and the network",
@@ -372,6 +388,23 @@ fn is_tls_failure(err: &(dyn std::error::Error + 'static)) -> bool {
     .any(|w| chain_mentions(err, w))
 }
 
+/// What made a connection fail, in words: refused, DNS, TLS, reset.
+fn connect_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    match walk_io_kind(err) {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
+        _ if chain_mentions(err, "dns") => "DNS lookup failed".to_string(),
+        _ if chain_mentions(err, "refused") => "connection refused".to_string(),
+        _ if is_tls_failure(err) => format!(
+            "the TLS handshake failed ({})",
+            one_line(&root_cause(err)).unwrap_or_default()
+        ),
+        Some(std::io::ErrorKind::ConnectionReset) => {
+            "the connection was reset by the server".to_string()
+        }
+        _ => "the connection could not be established".to_string(),
+    }
+}
+
 /// A connection reset (RST) or abort somewhere in the chain.
 fn is_reset(err: &(dyn std::error::Error + 'static)) -> bool {
     matches!(
@@ -413,22 +446,44 @@ pub fn classify(
         };
     }
     if err.is_connect() {
-        let cause = match walk_io_kind(err) {
-            Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
-            _ if chain_mentions(err, "dns") => "DNS lookup failed".to_string(),
-            _ if chain_mentions(err, "refused") => "connection refused".to_string(),
-            _ if is_tls_failure(err) => format!(
-                "the TLS handshake failed ({})",
-                one_line(&root_cause(err)).unwrap_or_default()
-            ),
-            Some(std::io::ErrorKind::ConnectionReset) => {
-                "the connection was reset by the server".to_string()
-            }
-            _ => "the connection could not be established".to_string(),
-        };
         return GoogleError::Unreachable {
             endpoint: endpoint.to_string(),
-            cause,
+            cause: connect_cause(err),
+        };
+    }
+    // An answer the gateway made itself: the failure on its way to Google.
+    if let Some(kind) = err
+        .http_headers()
+        .and_then(|h| h.get(gateway::FAILURE))
+        .and_then(|v| v.to_str().ok())
+        .and_then(gateway::Failure::parse)
+    {
+        let cause = err
+            .http_headers()
+            .and_then(|h| h.get(gateway::CAUSE))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("the connection could not be established")
+            .to_string();
+        return match kind {
+            gateway::Failure::Unreachable => GoogleError::Unreachable {
+                endpoint: endpoint.to_string(),
+                cause,
+            },
+            gateway::Failure::Timeout => GoogleError::Timeout {
+                resource,
+                after: deadline,
+            },
+            gateway::Failure::Reset => GoogleError::BadResponse {
+                resource,
+                what: "the connection was reset by the server before a whole response arrived"
+                    .into(),
+            },
+            gateway::Failure::Truncated => GoogleError::BadResponse {
+                resource,
+                what: "the connection closed before the whole response arrived (truncated body)"
+                    .into(),
+            },
+            gateway::Failure::Oversized => GoogleError::TooLarge { resource },
         };
     }
     if let Some(status) = err.status() {
@@ -536,6 +591,8 @@ pub struct SecretManager {
     pub client: SecretManagerService,
     /// Endpoint URL, for messages.
     pub endpoint: String,
+    /// The gateway the client talks through (it stops with the last clone).
+    _gateway: Arc<gateway::Gateway>,
 }
 
 /// Cloud Run clients of one endpoint.
@@ -547,6 +604,20 @@ pub struct CloudRun {
     pub revisions: Revisions,
     /// Endpoint URL, for messages.
     pub endpoint: String,
+    /// The gateway the clients talk through.
+    _gateway: Arc<gateway::Gateway>,
+}
+
+/// Starts the gateway to an endpoint, as a client-builder error when the
+/// loopback port cannot be opened.
+async fn start_gateway(endpoint: &str, timeout: Duration) -> Result<Arc<gateway::Gateway>, GoogleError> {
+    gateway::Gateway::start(endpoint, timeout)
+        .await
+        .map(Arc::new)
+        .map_err(|e| GoogleError::Unreachable {
+            endpoint: endpoint.to_string(),
+            cause: format!("the local gateway could not start ({e})"),
+        })
 }
 
 /// Lazily built Google API clients, one per (API, endpoint), shared by
@@ -664,21 +735,23 @@ impl Clients {
             .to_string();
         let built = async {
             let creds = self.credentials(endpoint).await?;
-            let mut b = SecretManagerService::builder()
+            let gateway = start_gateway(&shown, self.timeout).await?;
+            let client = SecretManagerService::builder()
                 .with_credentials(creds)
                 .with_retry_policy(self.retry_policy())
                 .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff());
-            if let Some(e) = endpoint {
-                b = b.with_endpoint(e);
-            }
-            b.build().await.map_err(|e| build_error(&e, &shown))
+                .with_backoff_policy(self.backoff())
+                .with_endpoint(gateway.url.clone())
+                .build()
+                .await
+                .map_err(|e| build_error(&e, &shown))?;
+            Ok(SecretManager {
+                client,
+                endpoint: shown.clone(),
+                _gateway: gateway,
+            })
         }
-        .await
-        .map(|client| SecretManager {
-            client,
-            endpoint: shown.clone(),
-        });
+        .await;
         map.insert(key, built.clone());
         built
     }
@@ -695,26 +768,30 @@ impl Clients {
             .to_string();
         let built = async {
             let creds = self.credentials(endpoint).await?;
-            let mut s = Services::builder()
+            let gateway = start_gateway(&shown, self.timeout).await?;
+            let services = Services::builder()
                 .with_credentials(creds.clone())
                 .with_retry_policy(self.retry_policy())
                 .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff());
-            let mut r = Revisions::builder()
+                .with_backoff_policy(self.backoff())
+                .with_endpoint(gateway.url.clone())
+                .build()
+                .await
+                .map_err(|e| build_error(&e, &shown))?;
+            let revisions = Revisions::builder()
                 .with_credentials(creds)
                 .with_retry_policy(self.retry_policy())
                 .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff());
-            if let Some(e) = endpoint {
-                s = s.with_endpoint(e);
-                r = r.with_endpoint(e);
-            }
-            let services = s.build().await.map_err(|e| build_error(&e, &shown))?;
-            let revisions = r.build().await.map_err(|e| build_error(&e, &shown))?;
+                .with_backoff_policy(self.backoff())
+                .with_endpoint(gateway.url.clone())
+                .build()
+                .await
+                .map_err(|e| build_error(&e, &shown))?;
             Ok(CloudRun {
                 services,
                 revisions,
                 endpoint: shown.clone(),
+                _gateway: gateway,
             })
         }
         .await;
