@@ -291,14 +291,20 @@ pub fn ensure_not_an_input(path: &Path, config: &Config) -> Result<(), AppError>
     if same(path, &config.file.path) {
         return Err(AppError::OutputNotWritable {
             path: path.to_path_buf(),
-            problem: format!("is the config file {}: refusing to overwrite it", config.file.shown()),
+            problem: format!(
+                "is the config file {}: refusing to overwrite it",
+                config.file.shown()
+            ),
         });
     }
     let seed = config.file.dir().join("sandbox.toml");
     if seed.exists() && same(path, &seed) {
         return Err(AppError::OutputNotWritable {
             path: path.to_path_buf(),
-            problem: format!("is the sandbox seed {}: refusing to overwrite it", seed.display()),
+            problem: format!(
+                "is the sandbox seed {}: refusing to overwrite it",
+                seed.display()
+            ),
         });
     }
     for s in config.sources.values() {

@@ -140,6 +140,7 @@ async fn broken_body(fault: super::google::BodyFault) -> Response {
     let json_ct = (header::CONTENT_TYPE, "application/json");
     match fault {
         BodyFault::Hang => std::future::pending().await,
+        BodyFault::Endless => super::google::endless_json(),
         BodyFault::InvalidJson => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/html")],

@@ -63,7 +63,8 @@
 //!   with an HTML page; `truncated` promises a Content-Length and closes
 //!   half way; `invalid-utf8` answers 200 `application/json` whose string
 //!   holds a byte that is not UTF-8; `oversized` answers the right JSON
-//!   padded with an extra field to [`OVERSIZED_BYTES`]; `hang` reads the
+//!   padded with an extra field to [`OVERSIZED_BYTES`]; `endless` answers
+//!   200 with a body that never ends; `hang` reads the
 //!   request and never answers. With `fail_first = N` the fault answers
 //!   only the first N requests about that secret or service (counted
 //!   together), then the data is served: an intermittent storm that
@@ -122,6 +123,24 @@ pub enum BodyFault {
     Oversized,
     /// The request is read and never answered.
     Hang,
+    /// 200 `application/json` whose body never ends (1 MiB chunks of a
+    /// string, forever): what a broken proxy or a hostile endpoint sends.
+    Endless,
+}
+
+/// 200 `application/json` that starts a string and never ends it.
+pub fn endless_json() -> Response {
+    let chunk = Bytes::from(vec![b'x'; 1024 * 1024]);
+    let stream = futures::stream::iter(
+        std::iter::once(Bytes::from_static(b"{\"name\":\""))
+            .chain(std::iter::repeat(chunk))
+            .map(Ok::<Bytes, std::io::Error>),
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Size of an `oversized` answer.
@@ -473,6 +492,7 @@ fn faulted(fault: Option<Fault>, resource: &str, permission: &str, ok: &Value) -
                 .into_response()
         }
         Fault::Body(BodyFault::Hang) => error(StatusCode::INTERNAL_SERVER_ERROR, "sandbox: hang"),
+        Fault::Body(BodyFault::Endless) => endless_json(),
     })
 }
 

@@ -828,7 +828,6 @@ enum Decoded {
     Char(char),
 }
 
-
 fn hex_val(b: u8) -> Option<u32> {
     (b as char).to_digit(16)
 }

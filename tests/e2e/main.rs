@@ -14,6 +14,7 @@ mod hostile;
 mod jwt;
 mod probes;
 mod props;
+mod safety;
 mod sources;
 mod support;
 mod watch;

@@ -196,7 +196,9 @@ async fn forward(State(up): State<Upstream>, req: Request) -> Response {
                 buf.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) if e.is_timeout() => return failure(Failure::Timeout, "no whole answer in time"),
+            Err(e) if e.is_timeout() => {
+                return failure(Failure::Timeout, "no whole answer in time")
+            }
             Err(e) if super::is_reset(&e) => {
                 return failure(Failure::Reset, "the connection was reset")
             }

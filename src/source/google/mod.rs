@@ -610,7 +610,10 @@ pub struct CloudRun {
 
 /// Starts the gateway to an endpoint, as a client-builder error when the
 /// loopback port cannot be opened.
-async fn start_gateway(endpoint: &str, timeout: Duration) -> Result<Arc<gateway::Gateway>, GoogleError> {
+async fn start_gateway(
+    endpoint: &str,
+    timeout: Duration,
+) -> Result<Arc<gateway::Gateway>, GoogleError> {
     gateway::Gateway::start(endpoint, timeout)
         .await
         .map(Arc::new)
