@@ -351,6 +351,11 @@ pub fn report(cx: &Context<'_>, selection: &Selection, strict: bool) -> Report {
                 .iter()
                 .map(|p| (p.name.clone(), p.line))
                 .collect(),
+            resources: config
+                .sources
+                .values()
+                .flat_map(|s| s.resources().into_iter().map(move |r| (r, s.line)))
+                .collect(),
         },
         ..Report::default()
     }

@@ -138,6 +138,21 @@ impl SourceConfig {
         self.kind().is_network()
     }
 
+    /// The Google resources the source reads, as findings name them: a
+    /// Cloud Run service `project/region/service`, the secrets of a Secret
+    /// Manager source `projects/p/secrets/s`. Empty for other kinds.
+    pub fn resources(&self) -> Vec<String> {
+        match &self.kind {
+            SourceKind::SecretManager(s) => s
+                .secrets
+                .values()
+                .map(|spec| crate::source::google::secret_name(&s.project, &spec.secret))
+                .collect(),
+            SourceKind::CloudRun(c) => vec![format!("{}/{}/{}", c.project, c.region, c.service)],
+            SourceKind::Dotenv(_) | SourceKind::Env(_) | SourceKind::Command(_) => Vec::new(),
+        }
+    }
+
     /// Where the source as a whole can be opened: the env file, the
     /// command, the project or service; None for the process environment.
     pub fn location(&self) -> Option<Location> {

@@ -272,6 +272,11 @@ pub struct ConfigTables {
     pub sources: std::collections::HashMap<String, usize>,
     /// Probe name -> line of its `[[probe]]` table.
     pub probes: std::collections::HashMap<String, usize>,
+    /// Google resources a source names -> line of its table: a Cloud Run
+    /// service (`project/region/service`) or a secret
+    /// (`projects/p/secrets/s`), so a finding about one revision or version
+    /// points at the source that reads it.
+    pub resources: std::collections::HashMap<String, usize>,
 }
 
 impl ConfigTables {
@@ -287,10 +292,16 @@ impl ConfigTables {
         } else {
             self.path.as_str()
         };
-        if let Some(Location::Probe { name, .. }) = &f.location {
-            if let Some(line) = self.probes.get(name) {
-                return (config, *line);
-            }
+        let by_location = match &f.location {
+            Some(Location::Probe { name, .. }) => self.probes.get(name),
+            Some(Location::CloudRun(r)) => self
+                .resources
+                .get(&format!("{}/{}/{}", r.project, r.region, r.resource)),
+            Some(Location::SecretVersion { secret, .. }) => self.resources.get(secret),
+            _ => None,
+        };
+        if let Some(line) = by_location {
+            return (config, *line);
         }
         let line = f
             .sources

@@ -62,13 +62,56 @@ pub const PREFIX: usize = 8;
 /// to the text that followed a secret can form a secret again.
 const MAX_PASSES: usize = 4;
 
-/// One form of one secret: bytes in the arena, and the secret it stands for.
+/// How a needle's bytes compare with a text's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Byte for byte.
+    Exact = 0,
+    /// Base64 in either alphabet (`-_` read as `+/`); a match takes the
+    /// partial characters and padding around it along.
+    Base64 = 1,
+    /// Hex in either case.
+    Hex = 2,
+}
+
+const CLASSES: [Class; 3] = [Class::Exact, Class::Base64, Class::Hex];
+
+impl Class {
+    /// A text byte as the class compares it.
+    fn norm(self, b: u8) -> u8 {
+        match self {
+            Class::Exact => b,
+            Class::Base64 => match b {
+                b'-' => b'+',
+                b'_' => b'/',
+                b => b,
+            },
+            Class::Hex => b.to_ascii_lowercase(),
+        }
+    }
+
+    /// A key of [`KEY`] normalized bytes, tagged with the class.
+    fn key(self, bytes: &[u8]) -> u64 {
+        let k = bytes[..KEY]
+            .iter()
+            .fold(0u64, |k, b| (k << 8) | u64::from(self.norm(*b)));
+        k | ((self as u64 + 1) << 56)
+    }
+}
+
+fn is_base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// One form of one secret: bytes in the arena (normalized for its class),
+/// and the secret it stands for.
 #[derive(Clone, Copy)]
 struct Needle {
     start: u32,
     len: u32,
     /// Index of the raw secret in `raws`.
     secret: u32,
+    class: Class,
 }
 
 /// Knows every secret of a run and scrubs them, in every form, from text.
@@ -109,6 +152,8 @@ struct Index {
     /// One bit per hashed key: most positions of a text are rejected here.
     filter: Vec<u64>,
     filter_shift: u32,
+    /// Which classes have long needles (the others are not keyed at all).
+    classes: [bool; 3],
     /// First byte -> short needles starting with it.
     short_by_first: HashMap<u8, Vec<u32>>,
     /// Longest raw secret, in bytes: how far an escaped form can reach.
@@ -136,12 +181,6 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-fn key_of(bytes: &[u8]) -> u64 {
-    bytes[..KEY]
-        .iter()
-        .fold(0u64, |k, b| (k << 8) | u64::from(*b))
-}
-
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
@@ -162,13 +201,14 @@ impl Redactor {
         self.raws.is_empty()
     }
 
-    fn push_form(&mut self, bytes: &[u8], secret: u32, short: bool) {
+    fn push_form(&mut self, bytes: &[u8], secret: u32, short: bool, class: Class) {
         let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(bytes);
+        self.arena.extend(bytes.iter().map(|b| class.norm(*b)));
         let n = Needle {
             start,
             len: bytes.len() as u32,
             secret,
+            class,
         };
         let list = if short {
             &mut self.short
@@ -191,7 +231,8 @@ impl Redactor {
                 list.insert(at, i);
             } else {
                 index.next.push(u32::MAX);
-                let key = key_of(bytes);
+                index.classes[class as usize] = true;
+                let key = class.key(bytes);
                 let bit = filter_bit(key, index.filter_shift);
                 index.filter[bit / 64] |= 1 << (bit % 64);
                 // Into its chain, longest first.
@@ -230,6 +271,7 @@ impl Redactor {
             start,
             len: raw.len() as u32,
             secret: id,
+            class: Class::Exact,
         });
         if let Some(index) = self.index.get_mut() {
             index.max_raw = index.max_raw.max(raw.len());
@@ -254,14 +296,14 @@ impl Redactor {
         for p in &plain {
             let short = p.len() < SHORT;
             if short || p.len() >= KEY {
-                self.push_form(p.as_bytes(), id, short);
+                self.push_form(p.as_bytes(), id, short, Class::Exact);
             }
         }
         // Encodings a reader can undo that are not escapes of characters.
         for p in &plain {
-            for form in encodings(p.as_bytes()) {
+            for (form, class) in encodings(p.as_bytes()) {
                 if form.len() >= KEY {
-                    self.push_form(form.as_bytes(), id, false);
+                    self.push_form(form.as_bytes(), id, false, class);
                 }
             }
         }
@@ -291,6 +333,7 @@ impl Redactor {
                 next: vec![u32::MAX; self.long.len()],
                 filter: vec![0; bits / 64],
                 filter_shift: 64 - bits.trailing_zeros(),
+                classes: [false; 3],
                 short_by_first: HashMap::new(),
                 max_raw: self.raws.iter().map(|n| n.len as usize).max().unwrap_or(0),
                 max_needle: 0,
@@ -299,7 +342,9 @@ impl Redactor {
             for i in order {
                 let n = &self.long[i as usize];
                 index.max_needle = index.max_needle.max(n.len as usize);
-                let key = key_of(self.bytes(n));
+                index.classes[n.class as usize] = true;
+                // Stored normalized: the class's key of them is their own.
+                let key = n.class.key(self.bytes(n));
                 let head = index.heads.insert(key, i).unwrap_or(u32::MAX);
                 index.next[i as usize] = head;
                 let bit = filter_bit(key, index.filter_shift);
@@ -415,28 +460,72 @@ impl Redactor {
         out
     }
 
+    /// The long needle of this class that `bytes` (at a position) starts
+    /// with, longest first.
+    fn long_at(&self, index: &Index, bytes: &[u8], class: Class, key: u64) -> Option<&Needle> {
+        let bit = filter_bit(key, index.filter_shift);
+        if index.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        let mut n = index.heads.get(&key).copied().unwrap_or(u32::MAX);
+        while n != u32::MAX {
+            let needle = &self.long[n as usize];
+            let nb = self.bytes(needle);
+            if bytes.len() >= nb.len()
+                && bytes[..nb.len()]
+                    .iter()
+                    .zip(nb)
+                    .all(|(t, b)| class.norm(*t) == *b)
+            {
+                return Some(needle);
+            }
+            n = index.next[n as usize];
+        }
+        None
+    }
+
     /// Every occurrence of a needle in `bytes`.
     fn find(&self, index: &Index, bytes: &[u8], hits: &mut Vec<Hit>) {
         if !self.long.is_empty() && bytes.len() >= KEY {
-            let mut key = key_of(bytes);
+            const MASK: u64 = (1 << (8 * KEY)) - 1;
+            let classes: Vec<Class> = CLASSES
+                .into_iter()
+                .filter(|c| index.classes[*c as usize])
+                .collect();
+            let mut keys: Vec<u64> = classes.iter().map(|c| c.key(bytes)).collect();
             let mut i = 0;
             loop {
-                let bit = filter_bit(key, index.filter_shift);
                 let mut matched = 0;
-                if index.filter[bit / 64] & (1 << (bit % 64)) != 0 {
-                    let mut n = index.heads.get(&key).copied().unwrap_or(u32::MAX);
-                    while n != u32::MAX {
-                        let needle = &self.long[n as usize];
-                        if bytes[i..].starts_with(self.bytes(needle)) {
-                            hits.push(Hit {
-                                start: i,
-                                end: i + needle.len as usize,
-                                secret: needle.secret,
-                            });
-                            matched = needle.len as usize;
-                            break;
+                for (c, key) in classes.iter().zip(&keys) {
+                    if let Some(needle) = self.long_at(index, &bytes[i..], *c, *key) {
+                        let (mut start, mut end) = (i, i + needle.len as usize);
+                        if *c == Class::Base64 {
+                            // The partial characters around the stable part
+                            // and the padding hold bits of the secret too.
+                            let mut back = 0;
+                            while back < 2 && start > 0 && is_base64_char(bytes[start - 1]) {
+                                start -= 1;
+                                back += 1;
+                            }
+                            let mut ahead = 0;
+                            while ahead < 2 && end < bytes.len() && is_base64_char(bytes[end]) {
+                                end += 1;
+                                ahead += 1;
+                            }
+                            while end < bytes.len()
+                                && bytes[end] == b'='
+                                && end - i < needle.len as usize + 4
+                            {
+                                end += 1;
+                            }
                         }
-                        n = index.next[n as usize];
+                        hits.push(Hit {
+                            start,
+                            end,
+                            secret: needle.secret,
+                        });
+                        matched = end - i;
+                        break;
                     }
                 }
                 let step = matched.max(1);
@@ -444,11 +533,17 @@ impl Redactor {
                     break;
                 }
                 if step == 1 {
-                    key = ((key << 8) | u64::from(bytes[i + KEY])) & ((1 << (8 * KEY)) - 1);
+                    let b = bytes[i + KEY];
+                    for (c, key) in classes.iter().zip(keys.iter_mut()) {
+                        let tag = *key & !MASK;
+                        *key = (((*key << 8) | u64::from(c.norm(b))) & MASK) | tag;
+                    }
                     i += 1;
                 } else {
                     i += step;
-                    key = key_of(&bytes[i..]);
+                    for (c, key) in classes.iter().zip(keys.iter_mut()) {
+                        *key = c.key(&bytes[i..]);
+                    }
                 }
             }
         }
@@ -535,14 +630,22 @@ impl Redactor {
         let from = bytes.len().saturating_sub(index.max_needle);
         for i in from..=bytes.len() - PREFIX {
             let rest = &bytes[i..];
-            let mut n = index.heads.get(&key_of(rest)).copied().unwrap_or(u32::MAX);
-            while n != u32::MAX {
-                let needle = &self.long[n as usize];
-                let nb = self.bytes(needle);
-                if nb.len() > rest.len() && nb.starts_with(rest) {
-                    return Some((i, needle.secret));
+            for class in CLASSES.into_iter().filter(|c| index.classes[*c as usize]) {
+                let mut n = index
+                    .heads
+                    .get(&class.key(rest))
+                    .copied()
+                    .unwrap_or(u32::MAX);
+                while n != u32::MAX {
+                    let needle = &self.long[n as usize];
+                    let nb = self.bytes(needle);
+                    if nb.len() > rest.len()
+                        && rest.iter().zip(nb).all(|(t, b)| class.norm(*t) == *b)
+                    {
+                        return Some((i, needle.secret));
+                    }
+                    n = index.next[n as usize];
                 }
-                n = index.next[n as usize];
             }
         }
         None
@@ -578,27 +681,21 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
 }
 
 /// Encodings of a value that a reader undoes without it being an escape of
-/// characters: base64 and base64url at the three alignments (with and
-/// without padding where whole), and hex in both cases.
-fn encodings(raw: &[u8]) -> Vec<Zeroizing<String>> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    let mut out: Vec<Zeroizing<String>> = Vec::new();
-    let mut push = |s: String| {
-        let s = Zeroizing::new(s);
-        if !s.is_empty() && !out.iter().any(|o| **o == *s) {
-            out.push(s);
-        }
-    };
-    push(STANDARD.encode(raw));
-    push(STANDARD_NO_PAD.encode(raw));
-    push(URL_SAFE_NO_PAD.encode(raw));
+/// characters: base64 (either alphabet, with or without padding: the match
+/// takes those along) at the three alignments it can have after unknown
+/// bytes, and hex (either case).
+fn encodings(raw: &[u8]) -> Vec<(Zeroizing<String>, Class)> {
+    let mut out: Vec<(Zeroizing<String>, Class)> = Vec::new();
     for k in 0..3 {
         let stable = Zeroizing::new(base64_stable(raw, k));
-        push(stable.replace('-', "+").replace('_', "/"));
-        push(stable.replace('+', "-").replace('/', "_"));
+        if !stable.is_empty() && !out.iter().any(|(o, _)| **o == *stable) {
+            out.push((stable, Class::Base64));
+        }
     }
-    push(super::hex_encode(raw, b"0123456789abcdef"));
-    push(super::hex_encode(raw, b"0123456789ABCDEF"));
+    out.push((
+        Zeroizing::new(super::hex_encode(raw, b"0123456789abcdef")),
+        Class::Hex,
+    ));
     out
 }
 
@@ -685,13 +782,26 @@ fn views(bytes: &[u8], index: &Index, has_space: bool) -> Vec<View> {
     // (a surrogate pair for 4 bytes, `\u00XX` for one); a decoded match
     // holds at least one escape, so it lies within this reach of one.
     let reach = 12 * index.max_raw + 16;
-    let wanted = |d: &Decoder| *d != Decoder::Form || has_space;
+    // Which escape characters the text holds at all: most texts hold none.
+    let mut present = [false; 256];
+    for b in bytes {
+        present[usize::from(*b)] = true;
+    }
+    let wanted = |d: &Decoder| {
+        (*d != Decoder::Form || has_space) && d.triggers().iter().any(|t| present[usize::from(*t)])
+    };
+    if !DECODERS.iter().any(wanted) {
+        return out;
+    }
     for d in DECODERS.iter().filter(|d| wanted(d)) {
-        let Some(first) = decode_windows(bytes, *d, reach) else {
+        let Some(first) = decode_windows(bytes, *d, reach, true) else {
             continue;
         };
-        for d2 in DECODERS.iter().filter(|d| wanted(d)) {
-            if let Some(second) = decode_windows(&first.bytes, *d2, reach) {
+        for d2 in DECODERS
+            .iter()
+            .filter(|d| *d != &Decoder::Form || has_space)
+        {
+            if let Some(second) = decode_windows(&first.bytes, *d2, reach, false) {
                 let map = second
                     .map
                     .iter()
@@ -715,7 +825,7 @@ fn views(bytes: &[u8], index: &Index, has_space: bool) -> Vec<View> {
 
 /// `bytes` decoded in the windows around the characters the decoder's
 /// escapes start with; None when there is none (or nothing decodes).
-fn decode_windows(bytes: &[u8], d: Decoder, reach: usize) -> Option<View> {
+fn decode_windows(bytes: &[u8], d: Decoder, reach: usize, resync: bool) -> Option<View> {
     let triggers = d.triggers();
     let mut windows: Vec<(usize, usize)> = Vec::new();
     for (i, _) in bytes
@@ -759,6 +869,7 @@ fn decode_windows(bytes: &[u8], d: Decoder, reach: usize) -> Option<View> {
         // character were a literal.
         let escapes: Vec<usize> = m
             .iter()
+            .take(if resync { usize::MAX } else { 0 })
             .enumerate()
             .filter(|(i, (a, z))| z - a > 1 && (*i == 0 || m[i - 1] != (*a, *z)))
             .map(|(_, (a, _))| s + *a as usize)
@@ -780,9 +891,9 @@ fn decode_windows(bytes: &[u8], d: Decoder, reach: usize) -> Option<View> {
 
 /// Escapes re-read as literals per view, at most (a text of thousands of
 /// escapes is scanned in step only beyond this).
-const MAX_RESYNCS: usize = 1024;
-/// How far a re-read goes: the escaped form of a 256-byte secret.
-const RESYNC_REACH: usize = 12 * 256 + 16;
+const MAX_RESYNCS: usize = 512;
+/// How far a re-read goes: the escaped form of a 128-byte secret.
+const RESYNC_REACH: usize = 12 * 128 + 16;
 
 /// Decodes `input` one way: the decoded bytes, and for each the range of
 /// `input` it came from.
@@ -1040,7 +1151,16 @@ pub fn is_control(c: char) -> bool {
 /// `keep_lines`, newlines and tabs stay as they are (a renderer's own
 /// layout), and a carriage return too when it ends a line.
 pub fn escape_controls(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(is_control) {
+    // Every control is a byte under 0x20 or 0x7f, or starts with 0xc2 (C1)
+    // or 0xe2 (the Unicode ones): most texts hold none of these bytes.
+    let suspect = |b: &u8| *b < 0x20 || *b == 0x7f || *b == 0xc2 || *b == 0xe2;
+    let any = if keep_lines {
+        text.bytes()
+            .any(|b| suspect(&b) && !matches!(b, b'\n' | b'\t'))
+    } else {
+        text.bytes().any(|b| suspect(&b))
+    };
+    if !any || !text.chars().any(is_control) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);

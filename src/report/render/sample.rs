@@ -78,6 +78,13 @@ pub(crate) fn report() -> Report {
                 .into_iter()
                 .map(|(p, l)| (p.to_string(), l))
                 .collect(),
+            resources: [
+                ("netra-staging/us-central1/netra-backend-staging", 44),
+                ("projects/netra-staging/secrets/service-secret-staging", 35),
+            ]
+            .into_iter()
+            .map(|(r, l)| (r.to_string(), l))
+            .collect(),
         },
         ..Report::default()
     }
