@@ -108,13 +108,13 @@ pub fn emit(report: &Report, settings: &Settings, out: &Output) -> Result<(), Ap
         quiet: settings.global.quiet,
         last_success: None,
     };
-    out.print(&render::render(settings.global.format, report, &opts));
+    out.print_report(&render::render(settings.global.format, report, &opts));
     let file_opts = RenderOptions {
         color: false,
         ..opts
     };
     for (format, path) in &settings.global.outputs {
-        out.write_file(path, &render::render(*format, report, &file_opts))?;
+        out.write_report(path, &render::render(*format, report, &file_opts))?;
     }
     if settings.global.format == render::Format::Github {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {

@@ -170,7 +170,16 @@ impl Output {
     /// Writes text to stdout, scrubbed. A closed pipe (`| head`) is not an
     /// error worth reporting.
     pub fn print(&self, text: &str) {
-        let text = self.clean(text);
+        self.write_stdout(&self.clean(text));
+    }
+
+    /// Writes a rendered report (whose findings `Report::sanitize`
+    /// scrubbed) to stdout, after one more pass for raw values.
+    pub fn print_report(&self, text: &str) {
+        self.write_stdout(&self.redactor.clean_rendered(text));
+    }
+
+    fn write_stdout(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         if let Err(e) = stdout
             .write_all(text.as_bytes())
@@ -196,12 +205,14 @@ impl Output {
         self.info(&format!("driftgate: error: {text}"));
     }
 
-    /// Writes a file atomically (temp file in the same directory, then
-    /// rename), scrubbed: a reader never sees half a report.
-    pub fn write_file(&self, path: &Path, text: &str) -> Result<(), AppError> {
-        write_atomic(path, self.clean(text).as_bytes()).map_err(|cause| AppError::Write {
-            what: path.display().to_string(),
-            cause,
+    /// Writes a rendered report to a file atomically (a temp file in the
+    /// same directory, then a rename): a reader never sees half a report.
+    pub fn write_report(&self, path: &Path, text: &str) -> Result<(), AppError> {
+        write_atomic(path, self.redactor.clean_rendered(text).as_bytes()).map_err(|cause| {
+            AppError::Write {
+                what: path.display().to_string(),
+                cause,
+            }
         })
     }
 }

@@ -134,9 +134,18 @@ impl Location {
         }
     }
 
+    /// Calls `f` with every text in the location, in the order
+    /// [`Location::map_text`] replaces them.
+    pub fn for_each_text(&self, f: &mut dyn FnMut(&str)) {
+        let _ = self.map_text(&mut |t| {
+            f(t);
+            String::new()
+        });
+    }
+
     /// The same location with `f` applied to every text in it (the
     /// redactor, before output).
-    pub fn map_text(&self, f: &dyn Fn(&str) -> String) -> Location {
+    pub fn map_text(&self, f: &mut dyn FnMut(&str) -> String) -> Location {
         match self {
             Location::File { path, line } => Location::File {
                 path: f(path).into(),
@@ -156,7 +165,7 @@ impl Location {
                 region: f(&r.region),
                 resource: f(&r.resource),
                 revision: f(&r.revision),
-                container: r.container.as_deref().map(f),
+                container: r.container.as_deref().map(&mut *f),
             }),
             Location::Probe { name, request } => Location::Probe {
                 name: f(name),

@@ -103,8 +103,10 @@ fn is_base64_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
 }
 
-/// One form of one secret: bytes in the arena (normalized for its class),
-/// and the secret it stands for.
+/// One form of one secret: the plain value it encodes (bytes in the
+/// arena), how it encodes it, and the secret it stands for. Encoded forms
+/// are computed when a text's bytes match their key, not stored: twenty
+/// thousand secrets cost their values, not five encodings each.
 #[derive(Clone, Copy)]
 struct Needle {
     start: u32,
@@ -112,6 +114,29 @@ struct Needle {
     /// Index of the raw secret in `raws`.
     secret: u32,
     class: Class,
+    /// For base64: the alignment (bytes before the value in the stream).
+    align: u8,
+}
+
+/// A needle's bytes: borrowed from the arena, or computed (and wiped).
+enum Form<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Zeroizing<Vec<u8>>),
+}
+
+impl std::ops::Deref for Form<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Form::Borrowed(b) => b,
+            Form::Owned(v) => v,
+        }
+    }
+}
+
+/// Length of the stable base64 of `n` bytes at alignment `k`.
+fn stable_len(n: usize, k: usize) -> usize {
+    (8 * (k + n) / 6).saturating_sub((8 * k).div_ceil(6))
 }
 
 /// Knows every secret of a run and scrubs them, in every form, from text.
@@ -201,44 +226,95 @@ impl Redactor {
         self.raws.is_empty()
     }
 
-    fn push_form(&mut self, bytes: &[u8], secret: u32, short: bool, class: Class) {
-        let start = self.arena.len() as u32;
-        self.arena.extend(bytes.iter().map(|b| class.norm(*b)));
-        let n = Needle {
-            start,
-            len: bytes.len() as u32,
-            secret,
-            class,
-        };
-        let list = if short {
-            &mut self.short
+    fn plain(&self, n: &Needle) -> &[u8] {
+        &self.arena[n.start as usize..(n.start + n.len) as usize]
+    }
+
+    /// How long a needle's form is.
+    fn form_len(n: &Needle) -> usize {
+        match n.class {
+            Class::Exact => n.len as usize,
+            Class::Base64 => stable_len(n.len as usize, usize::from(n.align)),
+            Class::Hex => 2 * n.len as usize,
+        }
+    }
+
+    /// A needle's bytes, normalized for its class.
+    fn form(&self, n: &Needle) -> Form<'_> {
+        let plain = self.plain(n);
+        match n.class {
+            Class::Exact => Form::Borrowed(plain),
+            Class::Base64 => Form::Owned(Zeroizing::new(
+                base64_stable(plain, usize::from(n.align)).into_bytes(),
+            )),
+            Class::Hex => Form::Owned(Zeroizing::new(
+                super::hex_encode(plain, b"0123456789abcdef").into_bytes(),
+            )),
+        }
+    }
+
+    /// The key of a needle's first [`KEY`] bytes, from as little of its
+    /// value as those bytes depend on.
+    fn form_key(&self, n: &Needle) -> u64 {
+        let plain = self.plain(n);
+        match n.class {
+            Class::Exact => Class::Exact.key(plain),
+            Class::Base64 => {
+                let head = Zeroizing::new(base64_stable(
+                    &plain[..plain.len().min(12)],
+                    usize::from(n.align),
+                ));
+                Class::Base64.key(head.as_bytes())
+            }
+            Class::Hex => {
+                let head = Zeroizing::new(super::hex_encode(
+                    &plain[..plain.len().min(KEY / 2)],
+                    b"0123456789abcdef",
+                ));
+                Class::Hex.key(head.as_bytes())
+            }
+        }
+    }
+
+    fn push_needle(&mut self, n: Needle, short: bool) {
+        if short {
+            self.short.push(n);
         } else {
-            &mut self.long
-        };
-        list.push(n);
-        let i = list.len() as u32 - 1;
+            self.long.push(n);
+        }
         // A few secrets learnt after the index was built (what the probes
         // sent) go into it directly: rebuilding it for 20,000 secrets
         // would cost more than the probes' whole answer.
-        if let Some(index) = self.index.get_mut() {
-            index.max_needle = index.max_needle.max(bytes.len());
-            if short {
-                let list = index.short_by_first.entry(bytes[0]).or_default();
+        if self.index.get().is_none() {
+            return;
+        }
+        let key = (!short).then(|| self.form_key(&n));
+        let first = self.plain(&n)[0];
+        let (long, short_list) = (&self.long, &self.short);
+        let Some(index) = self.index.get_mut() else {
+            return;
+        };
+        index.max_needle = index.max_needle.max(Self::form_len(&n));
+        match key {
+            None => {
+                let i = short_list.len() as u32 - 1;
+                let list = index.short_by_first.entry(first).or_default();
                 let at = list
                     .iter()
-                    .position(|&j| self.short[j as usize].len < n.len)
+                    .position(|&j| short_list[j as usize].len < n.len)
                     .unwrap_or(list.len());
                 list.insert(at, i);
-            } else {
+            }
+            Some(key) => {
+                let i = long.len() as u32 - 1;
                 index.next.push(u32::MAX);
-                index.classes[class as usize] = true;
-                let key = class.key(bytes);
+                index.classes[n.class as usize] = true;
                 let bit = filter_bit(key, index.filter_shift);
                 index.filter[bit / 64] |= 1 << (bit % 64);
                 // Into its chain, longest first.
                 let mut prev: Option<u32> = None;
                 let mut cur = index.heads.get(&key).copied().unwrap_or(u32::MAX);
-                while cur != u32::MAX && self.long[cur as usize].len >= n.len {
+                while cur != u32::MAX && Self::form_len(&long[cur as usize]) >= Self::form_len(&n) {
                     prev = Some(cur);
                     cur = index.next[cur as usize];
                 }
@@ -265,13 +341,12 @@ impl Redactor {
             return;
         }
         let id = self.raws.len() as u32;
-        let start = self.arena.len() as u32;
-        self.arena.extend_from_slice(raw.as_bytes());
         self.raws.push(Needle {
-            start,
+            start: self.arena.len() as u32,
             len: raw.len() as u32,
             secret: id,
             class: Class::Exact,
+            align: 0,
         });
         if let Some(index) = self.index.get_mut() {
             index.max_raw = index.max_raw.max(raw.len());
@@ -293,18 +368,40 @@ impl Redactor {
             add_plain(trimmed.split_whitespace().collect::<Vec<_>>().join(" "));
             add_plain(trimmed.replace(['\r', '\n'], " "));
         }
+        // The raw value is the first plain form: its bytes come first.
         for p in &plain {
-            let short = p.len() < SHORT;
-            if short || p.len() >= KEY {
-                self.push_form(p.as_bytes(), id, short, Class::Exact);
-            }
-        }
-        // Encodings a reader can undo that are not escapes of characters.
-        for p in &plain {
-            for (form, class) in encodings(p.as_bytes()) {
-                if form.len() >= KEY {
-                    self.push_form(form.as_bytes(), id, false, class);
+            let start = self.arena.len() as u32;
+            self.arena.extend_from_slice(p.as_bytes());
+            let n = Needle {
+                start,
+                len: p.len() as u32,
+                secret: id,
+                class: Class::Exact,
+                align: 0,
+            };
+            self.push_needle(n, p.len() < SHORT);
+            // Encodings a reader undoes that are not escapes of characters:
+            // base64 (either alphabet, with or without padding: a match
+            // takes those along) at the three alignments it can have after
+            // unknown bytes, and hex (either case).
+            for align in 0..3u8 {
+                if stable_len(p.len(), usize::from(align)) >= KEY {
+                    let b64 = Needle {
+                        class: Class::Base64,
+                        align,
+                        ..n
+                    };
+                    self.push_needle(b64, false);
                 }
+            }
+            if 2 * p.len() >= KEY {
+                self.push_needle(
+                    Needle {
+                        class: Class::Hex,
+                        ..n
+                    },
+                    false,
+                );
             }
         }
     }
@@ -314,17 +411,13 @@ impl Redactor {
         let _ = self.index();
     }
 
-    fn bytes(&self, n: &Needle) -> &[u8] {
-        &self.arena[n.start as usize..(n.start + n.len) as usize]
-    }
-
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let mut order: Vec<u32> = (0..self.long.len() as u32).collect();
             // Chain shortest first with head insertion, so each chain runs
             // longest first: a value is replaced before a prefix of it
             // could leave its tail behind.
-            order.sort_by_key(|&i| self.long[i as usize].len);
+            order.sort_by_key(|&i| Self::form_len(&self.long[i as usize]));
             let bits = (self.long.len().max(1) * 16)
                 .next_power_of_two()
                 .clamp(1 << 12, 1 << 24);
@@ -341,10 +434,9 @@ impl Redactor {
             index.heads.reserve(self.long.len());
             for i in order {
                 let n = &self.long[i as usize];
-                index.max_needle = index.max_needle.max(n.len as usize);
+                index.max_needle = index.max_needle.max(Self::form_len(n));
                 index.classes[n.class as usize] = true;
-                // Stored normalized: the class's key of them is their own.
-                let key = n.class.key(self.bytes(n));
+                let key = self.form_key(n);
                 let head = index.heads.insert(key, i).unwrap_or(u32::MAX);
                 index.next[i as usize] = head;
                 let bit = filter_bit(key, index.filter_shift);
@@ -354,7 +446,7 @@ impl Redactor {
                 index.max_needle = index.max_needle.max(n.len as usize);
                 index
                     .short_by_first
-                    .entry(self.bytes(n)[0])
+                    .entry(self.plain(n)[0])
                     .or_default()
                     .push(i as u32);
             }
@@ -369,7 +461,7 @@ impl Redactor {
     /// The label that replaces a secret: `[redacted: fp 1a2b3c4d]`.
     fn label(&self, secret: u32) -> String {
         let raw = self.raws[secret as usize];
-        format!("[redacted: fp {}]", fingerprint(self.bytes(&raw)))
+        format!("[redacted: fp {}]", fingerprint(self.plain(&raw)))
     }
 
     /// [`Redactor::scrub`], borrowing the text when it holds no secret.
@@ -388,6 +480,24 @@ impl Redactor {
     /// escaped (line breaks and tabs kept: they are a renderer's layout).
     pub fn clean(&self, text: &str) -> String {
         let scrubbed = self.scrub_cow(text);
+        escape_controls(&scrubbed, true).into_owned()
+    }
+
+    /// The last pass over a rendered report whose findings were scrubbed
+    /// in every form before rendering (`Report::sanitize`): raw values are
+    /// looked for once more (a renderer adds only its own words and
+    /// numbers), and control characters escaped.
+    pub fn clean_rendered(&self, text: &str) -> String {
+        if self.is_empty() || text.len() < MIN_SECRET {
+            return escape_controls(text, true).into_owned();
+        }
+        let mut hits = Vec::new();
+        self.find(self.index(), text.as_bytes(), &mut hits, &[Class::Exact]);
+        let scrubbed = if hits.is_empty() {
+            std::borrow::Cow::Borrowed(text)
+        } else {
+            std::borrow::Cow::Owned(self.scrub(&self.replace(text, hits)))
+        };
         escape_controls(&scrubbed, true).into_owned()
     }
 
@@ -415,10 +525,10 @@ impl Redactor {
         let index = self.index();
         let bytes = text.as_bytes();
         let mut hits: Vec<Hit> = Vec::new();
-        self.find(index, bytes, &mut hits);
+        self.find(index, bytes, &mut hits, &CLASSES);
         for view in views(bytes, index, self.has_space) {
             let before = hits.len();
-            self.find(index, &view.bytes, &mut hits);
+            self.find(index, &view.bytes, &mut hits, &CLASSES);
             for h in &mut hits[before..] {
                 let (s, e) = view.source(h.start, h.end);
                 h.start = s;
@@ -470,11 +580,11 @@ impl Redactor {
         let mut n = index.heads.get(&key).copied().unwrap_or(u32::MAX);
         while n != u32::MAX {
             let needle = &self.long[n as usize];
-            let nb = self.bytes(needle);
+            let nb = self.form(needle);
             if bytes.len() >= nb.len()
                 && bytes[..nb.len()]
                     .iter()
-                    .zip(nb)
+                    .zip(nb.iter())
                     .all(|(t, b)| class.norm(*t) == *b)
             {
                 return Some(needle);
@@ -485,11 +595,12 @@ impl Redactor {
     }
 
     /// Every occurrence of a needle in `bytes`.
-    fn find(&self, index: &Index, bytes: &[u8], hits: &mut Vec<Hit>) {
+    fn find(&self, index: &Index, bytes: &[u8], hits: &mut Vec<Hit>, wanted: &[Class]) {
         if !self.long.is_empty() && bytes.len() >= KEY {
             const MASK: u64 = (1 << (8 * KEY)) - 1;
-            let classes: Vec<Class> = CLASSES
-                .into_iter()
+            let classes: Vec<Class> = wanted
+                .iter()
+                .copied()
                 .filter(|c| index.classes[*c as usize])
                 .collect();
             let mut keys: Vec<u64> = classes.iter().map(|c| c.key(bytes)).collect();
@@ -498,7 +609,7 @@ impl Redactor {
                 let mut matched = 0;
                 for (c, key) in classes.iter().zip(&keys) {
                     if let Some(needle) = self.long_at(index, &bytes[i..], *c, *key) {
-                        let (mut start, mut end) = (i, i + needle.len as usize);
+                        let (mut start, mut end) = (i, i + Self::form_len(needle));
                         if *c == Class::Base64 {
                             // The partial characters around the stable part
                             // and the padding hold bits of the secret too.
@@ -514,7 +625,7 @@ impl Redactor {
                             }
                             while end < bytes.len()
                                 && bytes[end] == b'='
-                                && end - i < needle.len as usize + 4
+                                && end - i < Self::form_len(needle) + 4
                             {
                                 end += 1;
                             }
@@ -559,7 +670,7 @@ impl Redactor {
             };
             for &n in list {
                 let needle = &self.short[n as usize];
-                let nb = self.bytes(needle);
+                let nb = self.plain(needle);
                 let end = i + nb.len();
                 if bytes[i..].starts_with(nb) && bytes.get(end).is_none_or(|b| !is_word(*b)) {
                     hits.push(Hit {
@@ -638,9 +749,12 @@ impl Redactor {
                     .unwrap_or(u32::MAX);
                 while n != u32::MAX {
                     let needle = &self.long[n as usize];
-                    let nb = self.bytes(needle);
+                    let nb = self.form(needle);
                     if nb.len() > rest.len()
-                        && rest.iter().zip(nb).all(|(t, b)| class.norm(*t) == *b)
+                        && rest
+                            .iter()
+                            .zip(nb.iter())
+                            .all(|(t, b)| class.norm(*t) == *b)
                     {
                         return Some((i, needle.secret));
                     }
@@ -678,25 +792,6 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
         i += 1;
     }
     i
-}
-
-/// Encodings of a value that a reader undoes without it being an escape of
-/// characters: base64 (either alphabet, with or without padding: the match
-/// takes those along) at the three alignments it can have after unknown
-/// bytes, and hex (either case).
-fn encodings(raw: &[u8]) -> Vec<(Zeroizing<String>, Class)> {
-    let mut out: Vec<(Zeroizing<String>, Class)> = Vec::new();
-    for k in 0..3 {
-        let stable = Zeroizing::new(base64_stable(raw, k));
-        if !stable.is_empty() && !out.iter().any(|(o, _)| **o == *stable) {
-            out.push((stable, Class::Base64));
-        }
-    }
-    out.push((
-        Zeroizing::new(super::hex_encode(raw, b"0123456789abcdef")),
-        Class::Hex,
-    ));
-    out
 }
 
 /// The characters of base64(P + raw + Q), for P any `k` bytes and Q any

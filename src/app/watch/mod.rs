@@ -120,7 +120,7 @@ pub async fn command(
                 last_success,
                 ..RenderOptions::default()
             };
-            if let Err(e) = out.write_file(path, &render::render(*format, &report, &opts)) {
+            if let Err(e) = out.write_report(path, &render::render(*format, &report, &opts)) {
                 out.error(&format!("watch: {e}"));
             }
         }

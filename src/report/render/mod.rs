@@ -111,10 +111,10 @@ pub fn render(format: Format, report: &Report, opts: &RenderOptions) -> String {
 }
 
 /// What driftgate writes for a report in a format: every finding text
-/// scrubbed and its control characters escaped (before the format escapes
-/// anything), rendered, and the whole text scrubbed and escaped once more.
-/// `check` does the same in two steps (`Report::sanitize` when the run
-/// ends, `Redactor::clean` on every write).
+/// scrubbed in every form and its control characters escaped (before the
+/// format escapes anything), rendered, and the text looked over once more
+/// for raw values. `check` does the same in two steps (`Report::sanitize`
+/// when the run ends, `Redactor::clean_rendered` on every write).
 pub fn render_scrubbed(
     format: Format,
     report: &Report,
@@ -123,7 +123,7 @@ pub fn render_scrubbed(
 ) -> String {
     let mut report = report.clone();
     report.sanitize(redactor);
-    redactor.clean(&render(format, &report, opts))
+    redactor.clean_rendered(&render(format, &report, opts))
 }
 
 /// [`render_scrubbed`] for the GitHub step summary.
