@@ -218,30 +218,38 @@ pub async fn execute(config: &Config, settings: &Settings, selection: &Selection
         now: started_at,
         rewrites: config.probe_rewrites.clone(),
     };
+    let secrecy = Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries));
     // The redactor learns every secret read while the probes wait on the
-    // network: with many secrets, its index costs tens of milliseconds.
+    // network, and then while the checks that need none run: with many
+    // secrets, its index costs tens of milliseconds.
     let known = {
-        let (keys, snapshots, literals) = (
-            config.keys.clone(),
+        let (secrecy, snapshots, literals) = (
+            secrecy.clone(),
             Arc::clone(&snapshots),
             config.literal_secrets(),
         );
-        tokio::task::spawn_blocking(move || {
-            let secrecy = Secrecy::for_run(&keys, snapshots.values().flat_map(Snapshot::entries));
+        std::thread::spawn(move || {
             let redactor = crate::check::known_secrets(&secrecy, &snapshots, &literals);
             redactor.prepare();
-            (secrecy, redactor)
+            redactor
         })
     };
     let outcomes = crate::probe::run_all(&config.probes, &snapshots, &probe_cx).await;
-    let (secrecy, mut redactor) = match known.await {
-        Ok(k) => k,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    };
-    crate::check::add_probe_secrets(&mut redactor, &outcomes);
-    let cx = Context::with(config, &snapshots, &outcomes, started_at, secrecy, redactor);
-    let mut report = crate::check::report(&cx, selection, settings.global.strict);
-    let redactor = cx.redactor;
+    let cx = Context::pending(config, &snapshots, &outcomes, started_at, secrecy);
+    let mut report = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // A check may be waiting for it: without a redactor nothing may
+            // be written, so a bug here ends the process (the panic hook has
+            // said where) instead of leaving the checks waiting.
+            let Ok(mut redactor) = known.join() else {
+                std::process::abort()
+            };
+            crate::check::add_probe_secrets(&mut redactor, &outcomes);
+            let _ = cx.redactor.set(redactor);
+        });
+        crate::check::report(&cx, selection, settings.global.strict)
+    });
+    let redactor = cx.redactor.into_inner().unwrap_or_default();
     report.sanitize(&redactor);
     report.duration_ms = started.elapsed().as_millis() as u64;
     report.timings = snapshots

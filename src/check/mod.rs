@@ -187,7 +187,9 @@ pub struct Context<'a> {
     pub secrecy: Secrecy,
     /// Every secret the run knows: what checks show of a server's answer
     /// goes through it (`Redactor::excerpt`), scrubbed before it is cut.
-    pub redactor: Redactor,
+    /// The run may still be building it while the checks that need none
+    /// run (see [`Context::redactor`]).
+    pub redactor: std::sync::OnceLock<Redactor>,
 }
 
 impl<'a> Context<'a> {
@@ -202,18 +204,19 @@ impl<'a> Context<'a> {
             Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries));
         let mut redactor = known_secrets(&secrecy, snapshots, &config.literal_secrets());
         add_probe_secrets(&mut redactor, probes);
-        Context::with(config, snapshots, probes, now, secrecy, redactor)
+        let cx = Context::pending(config, snapshots, probes, now, secrecy);
+        let _ = cx.redactor.set(redactor);
+        cx
     }
 
-    /// The context with its secrecy rule and redactor already built (the
-    /// run builds the redactor while the probes wait on the network).
-    pub fn with(
+    /// The context with its secrecy rule, and a redactor the run sets
+    /// (from another thread) while the checks run.
+    pub fn pending(
         config: &'a Config,
         snapshots: &'a IndexMap<String, Snapshot>,
         probes: &'a [ProbeOutcome],
         now: u64,
         secrecy: Secrecy,
-        redactor: Redactor,
     ) -> Self {
         Context {
             config,
@@ -221,8 +224,14 @@ impl<'a> Context<'a> {
             probes,
             now,
             secrecy,
-            redactor,
+            redactor: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The run's redactor, once it is built (a check that shows a server's
+    /// words waits for it).
+    pub fn redactor(&self) -> &Redactor {
+        self.redactor.wait()
     }
 
     /// True when a value is secret (see [`Secrecy`]); without a value, by

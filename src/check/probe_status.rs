@@ -61,7 +61,7 @@ fn judge(
     let status = resp.status;
     if !http::status_expected(&p.expect.status, status) {
         let body = cx
-            .redactor
+            .redactor()
             .excerpt(resp.body.expose(), EXCERPT_CHARS, resp.body_truncated);
         let mut message = format!("{} answered {status}", o.name);
         if obs.attempts > 1 {
@@ -115,7 +115,7 @@ fn judge(
                 format!(
                     "{} answered {status} but {what} not contain `{want}`: {}",
                     o.name,
-                    cx.redactor
+                    cx.redactor()
                         .excerpt(resp.body.expose(), EXCERPT_CHARS, resp.body_truncated)
                 ),
             );

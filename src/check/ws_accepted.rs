@@ -64,7 +64,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 format!(
                     "WebSocket with {with} closed by the server as expected ({code}{}{})",
                     if reason.is_empty() { "" } else { " " },
-                    cx.redactor.excerpt(reason.expose(), 300, false)
+                    cx.redactor().excerpt(reason.expose(), 300, false)
                 ) + code_name(*code),
             ),
             WsOutcome::Dropped { .. } => f(

@@ -66,7 +66,7 @@ fn judge(
 ) -> Option<Finding> {
     // What the server said, scrubbed before it is cut.
     let shown = |text: &crate::secret::Secret, more: bool| {
-        let e = cx.redactor.excerpt(text.expose(), EXCERPT_CHARS, more);
+        let e = cx.redactor().excerpt(text.expose(), EXCERPT_CHARS, more);
         if e.is_empty() {
             String::new()
         } else {
@@ -129,7 +129,7 @@ fn judge(
             let reason_text = if reason.is_empty() {
                 String::new()
             } else {
-                format!(" {}", cx.redactor.excerpt(reason.expose(), EXCERPT_CHARS, false))
+                format!(" {}", cx.redactor().excerpt(reason.expose(), EXCERPT_CHARS, false))
             };
             let hint = if *code == 1008 && obs.sent_token {
                 secret_hint(&format!(
