@@ -257,23 +257,36 @@ impl Redactor {
     /// value as those bytes depend on.
     fn form_key(&self, n: &Needle) -> u64 {
         let plain = self.plain(n);
+        let mut head = Zeroizing::new([0u8; KEY]);
         match n.class {
-            Class::Exact => Class::Exact.key(plain),
+            Class::Exact => return Class::Exact.key(plain),
             Class::Base64 => {
-                let head = Zeroizing::new(base64_stable(
-                    &plain[..plain.len().min(12)],
-                    usize::from(n.align),
-                ));
-                Class::Base64.key(head.as_bytes())
+                // The stable characters start where the first whole 6-bit
+                // group of the value does, after `align` unknown bytes.
+                const ALPHABET: &[u8; 64] =
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                let k = usize::from(n.align);
+                let byte = |i: usize| -> u16 {
+                    i.checked_sub(k)
+                        .and_then(|j| plain.get(j))
+                        .map_or(0, |b| u16::from(*b))
+                };
+                let first = (8 * k).div_ceil(6);
+                for (c, slot) in head.iter_mut().enumerate() {
+                    let bit = 6 * (first + c);
+                    let pair = (byte(bit / 8) << 8) | byte(bit / 8 + 1);
+                    *slot = ALPHABET[usize::from((pair >> (10 - bit % 8)) & 63)];
+                }
             }
             Class::Hex => {
-                let head = Zeroizing::new(super::hex_encode(
-                    &plain[..plain.len().min(KEY / 2)],
-                    b"0123456789abcdef",
-                ));
-                Class::Hex.key(head.as_bytes())
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
+                for (i, b) in plain.iter().take(KEY / 2).enumerate() {
+                    head[2 * i] = DIGITS[usize::from(b >> 4)];
+                    head[2 * i + 1] = DIGITS[usize::from(b & 15)];
+                }
             }
         }
+        n.class.key(&head[..])
     }
 
     fn push_needle(&mut self, n: Needle, short: bool) {
@@ -1395,6 +1408,26 @@ mod tests {
             let out = r.scrub(&format!("Authorization: Basic {text}"));
             assert!(out.contains("[redacted: fp "), "{text} -> {out}");
         }
+    }
+
+    #[test]
+    fn keys_of_computed_forms_are_the_keys_of_their_first_bytes() {
+        let mut r = Redactor::new();
+        r.add(&Secret::new("pa55w0rd-Secret~Value/with+more"));
+        for n in &r.long {
+            let form = r.form(n);
+            assert_eq!(
+                r.form_key(n),
+                n.class.key(&form),
+                "{:?} {}",
+                n.class,
+                n.align
+            );
+        }
+        assert!(r
+            .long
+            .iter()
+            .any(|n| n.class == Class::Base64 && n.align == 2));
     }
 
     #[test]
