@@ -153,6 +153,11 @@ impl Template {
         })
     }
 
+    /// True when the template begins with a `${...}`.
+    pub fn starts_with_reference(&self) -> bool {
+        matches!(self.parts.first(), Some(Part::Ref(_)))
+    }
+
     /// Every literal part, in order.
     pub fn literals(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {

@@ -913,6 +913,7 @@ mod tests {
             name: "run".into(),
             environment: Some("staging".into()),
             kind: crate::source::Kind::CloudRun,
+            template: false,
             state: SourceState::Read,
             views: vec![
                 view(

@@ -158,6 +158,16 @@ fn append_step_summary(path: &std::path::Path, text: &str, out: &Output) -> Resu
 pub fn validate_selection(config: &Config, settings: &Settings) -> Result<Selection, AppError> {
     let selection = Selection::new(&settings.global.only, &settings.global.skip)
         .map_err(|id| AppError::UnknownCheck { id })?;
+    // `offline` only ever reports what `--offline` skipped: selecting it
+    // alone without the flag selects nothing, and would exit 3 for no reason
+    // the user could see.
+    let only = &settings.global.only;
+    if !settings.global.offline && !only.is_empty() && only.iter().all(|id| id == "offline") {
+        return Err(AppError::BadFlag {
+            flag: "--only",
+            problem: "`offline` reports what `--offline` skips; without `--offline` it selects nothing (add --offline, or name other checks)".into(),
+        });
+    }
     for env in &settings.global.environments {
         if !config
             .sources

@@ -3,8 +3,10 @@
 //! The question after a FAIL is usually "what else differs between these
 //! two?". diff answers it for every key at once: keys only in A, only in B,
 //! equal, and different — secret values as lengths and fingerprints with
-//! the likely cause, plain values as they are. Exit status as diff(1): 0
-//! when the two agree, 1 when they differ.
+//! the likely cause, plain values as they are. A Cloud Run source with
+//! several serving revisions is compared revision by revision: the old
+//! revision that still takes 20% of the traffic is where the old value
+//! lives. Exit status as diff(1): 0 when every pair agrees, 1 otherwise.
 
 use std::fmt::Write as _;
 
@@ -15,9 +17,9 @@ use crate::check::compare::{explain_difference, shown};
 use crate::cli::{DiffArgs, Settings};
 use crate::report::render::Format;
 use crate::secret::Secret;
-use crate::source::{Snapshot, SourceState};
+use crate::source::{Snapshot, SourceState, View};
 
-/// The comparison of two snapshots' primary views.
+/// The comparison of two views (a file, one revision).
 #[derive(Debug, Default)]
 pub struct Diff {
     /// Keys only in A.
@@ -30,12 +32,17 @@ pub struct Diff {
     pub different: Vec<(String, Secret, Secret)>,
 }
 
-/// Compares two snapshots' primary views, in A's key order then B's.
-pub fn compare(a: &Snapshot, b: &Snapshot) -> Diff {
+impl Diff {
+    /// True when the two sides agree on every key.
+    pub fn is_same(&self) -> bool {
+        self.only_a.is_empty() && self.only_b.is_empty() && self.different.is_empty()
+    }
+}
+
+/// Compares two views, in A's key order then B's.
+pub fn compare_views(a: &View, b: &View) -> Diff {
     let mut d = Diff::default();
-    let empty = Default::default();
-    let va = a.primary().map_or(&empty, |v| &v.entries);
-    let vb = b.primary().map_or(&empty, |v| &v.entries);
+    let (va, vb) = (&a.entries, &b.entries);
     for (k, ea) in va {
         match vb.get(k) {
             None => d.only_a.push(k.clone()),
@@ -51,6 +58,44 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Diff {
         .cloned()
         .collect();
     d
+}
+
+/// One side of a pair: a source, or one serving revision of it.
+struct Side<'a> {
+    /// `staging_backend`, or `staging_backend@svc-00041 (20%)` when the
+    /// source has several serving revisions.
+    label: String,
+    /// The revision, when the source has several.
+    revision: Option<&'a str>,
+    view: &'a View,
+}
+
+/// Every view of a snapshot: a source with several serving revisions is
+/// compared revision by revision (the old one still serving 20% of the
+/// traffic is where the old value lives).
+fn sides(snap: &Snapshot) -> Vec<Side<'_>> {
+    static EMPTY: std::sync::LazyLock<View> = std::sync::LazyLock::new(View::default);
+    if snap.views.len() <= 1 {
+        return vec![Side {
+            label: snap.name.clone(),
+            revision: None,
+            view: snap.primary().unwrap_or(&EMPTY),
+        }];
+    }
+    snap.views
+        .iter()
+        .map(|v| {
+            let rev = v.revision.as_ref();
+            Side {
+                label: match rev {
+                    Some(r) => format!("{}@{} ({}%)", snap.name, r.name, r.traffic_percent),
+                    None => snap.name.clone(),
+                },
+                revision: rev.map(|r| r.name.as_str()),
+                view: v,
+            }
+        })
+        .collect()
 }
 
 /// Prints the two sources side by side.
@@ -99,81 +144,130 @@ pub async fn command(
         }
     }
     let (a, b) = (&snapshots[&args.a], &snapshots[&args.b]);
-    let d = compare(a, b);
+    let (sides_a, sides_b) = (sides(a), sides(b));
+    let pairs: Vec<(&Side<'_>, &Side<'_>, Diff)> = sides_a
+        .iter()
+        .flat_map(|x| {
+            sides_b
+                .iter()
+                .map(move |y| (x, y, compare_views(x.view, y.view)))
+        })
+        .collect();
     let show = |key: &str, v: &Secret| shown(secrecy.key_is_secret(key), v);
     let text = match settings.global.format {
         Format::Json => {
-            let different: Vec<_> = d
-                .different
-                .iter()
-                .map(|(k, va, vb)| {
-                    let secret = secrecy.key_is_secret(k);
-                    let side = |v: &Secret| {
-                        if secret {
-                            json!({"bytes": v.len(), "fingerprint": v.fingerprint()})
-                        } else {
-                            json!({"bytes": v.len(), "value": v.expose()})
-                        }
-                    };
-                    json!({
-                        "key": k,
-                        "secret": secret,
-                        "a": side(va),
-                        "b": side(vb),
-                        "hint": explain_difference(va, vb, &args.b),
+            let pair_json = |x: &Side<'_>, y: &Side<'_>, d: &Diff| {
+                let different: Vec<_> = d
+                    .different
+                    .iter()
+                    .map(|(k, va, vb)| {
+                        let secret = secrecy.key_is_secret(k);
+                        let side = |v: &Secret| {
+                            if secret {
+                                json!({"bytes": v.len(), "fingerprint": v.fingerprint()})
+                            } else {
+                                json!({"bytes": v.len(), "value": v.expose()})
+                            }
+                        };
+                        json!({
+                            "key": k,
+                            "secret": secret,
+                            "a": side(va),
+                            "b": side(vb),
+                            "hint": explain_difference(va, vb, &y.label),
+                        })
                     })
+                    .collect();
+                json!({
+                    "a_revision": x.revision, "b_revision": y.revision,
+                    "only_in_a": d.only_a, "only_in_b": d.only_b,
+                    "equal": d.equal, "different": different,
                 })
-                .collect();
-            let doc = json!({
-                "a": args.a, "b": args.b,
-                "only_in_a": d.only_a, "only_in_b": d.only_b,
-                "equal": d.equal, "different": different,
-            });
+            };
+            // The first pair (the revisions with most traffic) at the top,
+            // as before; every pair under `revisions` when there are several.
+            let (x, y, d) = &pairs[0];
+            let mut doc = pair_json(x, y, d);
+            let map = doc.as_object_mut().expect("an object");
+            map.remove("a_revision");
+            map.remove("b_revision");
+            map.insert("a".into(), json!(args.a));
+            map.insert("b".into(), json!(args.b));
+            if pairs.len() > 1 {
+                let all: Vec<_> = pairs.iter().map(|(x, y, d)| pair_json(x, y, d)).collect();
+                map.insert("revisions".into(), json!(all));
+            }
+            map.insert(
+                "differ".into(),
+                json!(pairs.iter().filter(|(_, _, d)| !d.is_same()).count()),
+            );
             format!("{}\n", serde_json::to_string_pretty(&doc).expect("JSON"))
         }
         _ => {
             let mut t = String::new();
-            let _ = writeln!(t, "diff {} {}", a.name, b.name);
-            let width = d
-                .different
-                .iter()
-                .map(|(k, _, _)| k.len())
-                .chain(d.only_a.iter().chain(&d.only_b).map(String::len))
-                .max()
-                .unwrap_or(0);
-            for k in &d.only_a {
-                let _ = writeln!(t, "  < {k:<width$}  only in {}", a.name);
+            for (x, y, d) in &pairs {
+                render_pair(&mut t, x, y, d, args.all, &show);
             }
-            for k in &d.only_b {
-                let _ = writeln!(t, "  > {k:<width$}  only in {}", b.name);
+            if pairs.len() > 1 {
+                let differ = pairs.iter().filter(|(_, _, d)| !d.is_same()).count();
+                let _ = writeln!(
+                    t,
+                    "{differ} of {} revision pairs differ (every serving revision was compared)",
+                    pairs.len()
+                );
             }
-            for (k, va, vb) in &d.different {
-                let _ = writeln!(t, "  ! {k:<width$}  {} vs {}", show(k, va), show(k, vb));
-                if let Some(h) = explain_difference(va, vb, &b.name) {
-                    let _ = writeln!(t, "    {:<width$}  hint: {h}", "");
-                }
-            }
-            if args.all {
-                for k in &d.equal {
-                    let _ = writeln!(t, "  = {k:<width$}  equal");
-                }
-            }
-            let _ = writeln!(
-                t,
-                "{} only in {}, {} only in {}, {} different, {} equal",
-                d.only_a.len(),
-                a.name,
-                d.only_b.len(),
-                b.name,
-                d.different.len(),
-                d.equal.len()
-            );
             t
         }
     };
     out.print(&text);
-    let same = d.only_a.is_empty() && d.only_b.is_empty() && d.different.is_empty();
+    let same = pairs.iter().all(|(_, _, d)| d.is_same());
     Ok(if same { Exit::Pass } else { Exit::Fail })
+}
+
+/// One pair as the human format shows it.
+fn render_pair(
+    t: &mut String,
+    a: &Side<'_>,
+    b: &Side<'_>,
+    d: &Diff,
+    all: bool,
+    show: &dyn Fn(&str, &Secret) -> String,
+) {
+    let _ = writeln!(t, "diff {} {}", a.label, b.label);
+    let width = d
+        .different
+        .iter()
+        .map(|(k, _, _)| k.len())
+        .chain(d.only_a.iter().chain(&d.only_b).map(String::len))
+        .max()
+        .unwrap_or(0);
+    for k in &d.only_a {
+        let _ = writeln!(t, "  < {k:<width$}  only in {}", a.label);
+    }
+    for k in &d.only_b {
+        let _ = writeln!(t, "  > {k:<width$}  only in {}", b.label);
+    }
+    for (k, va, vb) in &d.different {
+        let _ = writeln!(t, "  ! {k:<width$}  {} vs {}", show(k, va), show(k, vb));
+        if let Some(h) = explain_difference(va, vb, &b.label) {
+            let _ = writeln!(t, "    {:<width$}  hint: {h}", "");
+        }
+    }
+    if all {
+        for k in &d.equal {
+            let _ = writeln!(t, "  = {k:<width$}  equal");
+        }
+    }
+    let _ = writeln!(
+        t,
+        "{} only in {}, {} only in {}, {} different, {} equal",
+        d.only_a.len(),
+        a.label,
+        d.only_b.len(),
+        b.label,
+        d.different.len(),
+        d.equal.len()
+    );
 }
 
 #[cfg(test)]
@@ -186,7 +280,7 @@ mod tests {
     fn sorts_keys_into_four_groups() {
         let a = snap("a", "", Kind::Dotenv, &[("X", "1"), ("Y", "2"), ("Z", "3")]);
         let b = snap("b", "", Kind::Dotenv, &[("Y", "2"), ("Z", "4"), ("W", "5")]);
-        let d = compare(&a, &b);
+        let d = compare_views(a.primary().unwrap(), b.primary().unwrap());
         assert_eq!(d.only_a, vec!["X"]);
         assert_eq!(d.only_b, vec!["W"]);
         assert_eq!(d.equal, vec!["Y"]);

@@ -48,6 +48,11 @@ pub enum AppError {
         /// The shell given.
         shell: String,
     },
+    /// `init` found no env file to build a config from.
+    NothingToInit {
+        /// The directory searched.
+        dir: std::path::PathBuf,
+    },
     /// A flag whose value is wrong, with why (`--interval`, `--claims`...).
     BadFlag {
         /// The flag, as written (`--claims`).
@@ -158,6 +163,7 @@ impl AppError {
             | AppError::UnknownSource { .. }
             | AppError::UnknownShell { .. }
             | AppError::BadFlag { .. }
+            | AppError::NothingToInit { .. }
             | AppError::OutputNotWritable { .. }
             | AppError::ConfigExists { .. }
             | AppError::NoSeed { .. }
@@ -212,6 +218,11 @@ impl fmt::Display for AppError {
                 "unknown shell `{shell}` (one of: bash, zsh, fish, elvish, powershell)"
             ),
             AppError::BadFlag { flag, problem } => write!(f, "{flag}: {problem}"),
+            AppError::NothingToInit { dir } => write!(
+                f,
+                "init: no env files were found in {} (looked for config/*.env, .env, .env.*, *.env), so there is no source to write; run it where the env files are (--dir), or write driftgate.toml by hand (docs/configuration.md)",
+                dir.display()
+            ),
             AppError::OutputNotWritable { path, problem } => {
                 write!(f, "--output {}: {problem}", path.display())
             }

@@ -37,6 +37,13 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
     }
     let files = discover(&args.dir);
     let plan = plan(&args.dir, &files);
+    // A config with no source cannot be checked (it would fail to load):
+    // say what was looked for instead of writing one.
+    if plan.sources.is_empty() {
+        return Err(AppError::NothingToInit {
+            dir: args.dir.clone(),
+        });
+    }
     let text = render(&plan);
     // What we write must load; a failure here is a bug in this module.
     crate::config::parse(crate::config::ConfigFile::new(target.clone(), text.clone()))
@@ -50,12 +57,7 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
         cause,
     })?;
     let secrets = plan.keys.values().filter(|k| k.secret).count();
-    if plan.sources.is_empty() {
-        out.info(&format!(
-            "driftgate init: wrote {} with examples only: no env files found (looked for config/*.env, .env, .env.*, *.env)",
-            target.display()
-        ));
-    } else {
+    {
         let names: Vec<String> = plan
             .sources
             .iter()
@@ -690,13 +692,20 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_directory_still_gives_a_loadable_config() {
+    fn an_empty_directory_is_refused_and_nothing_is_written() {
         let dir = dir_with(&[]);
-        let text = render(&plan(dir.path(), &discover(dir.path())));
-        let path = dir.path().join("driftgate.toml");
-        std::fs::write(&path, &text).unwrap();
-        let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert!(config.sources.is_empty());
+        use clap::Parser as _;
+        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
+        let settings = Settings::from_args(cli.global);
+        let args = InitArgs {
+            dir: dir.path().to_path_buf(),
+            force: false,
+            stdout: false,
+        };
+        let mut out = Output::default();
+        let err = command(&args, &settings, &mut out).unwrap_err();
+        assert!(err.to_string().contains("no env files were found"), "{err}");
+        assert!(!dir.path().join("driftgate.toml").exists());
     }
 
     #[test]

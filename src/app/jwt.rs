@@ -279,6 +279,9 @@ struct Verdict {
     lines: Vec<String>,
     json: Map<String, Value>,
     ok: bool,
+    /// The signer could be among sources that were not read: neither valid
+    /// nor invalid (exit 3).
+    unknown: bool,
 }
 
 async fn verify(
@@ -305,11 +308,25 @@ async fn verify(
     let candidates = jwt::candidates(&snapshots, |e| {
         secrecy.is_secret(&e.key, &e.native_key, &e.value)
     });
+    // Sources not read (`--offline`, unreachable) were not tried: a token
+    // signed with none of the values read may be signed with one of theirs.
+    let untried: Vec<(String, String)> = snapshots
+        .values()
+        .filter(|s| !s.is_read())
+        .map(|s| {
+            let why = match &s.state {
+                crate::source::SourceState::Skipped(w) => w.clone(),
+                _ => "it could not be read".to_string(),
+            };
+            (s.name.clone(), why)
+        })
+        .collect();
     let v = judge(
         &token,
         expected.as_ref().map(|(l, s)| (l.as_str(), s)),
         args.issuer.as_deref(),
         &candidates,
+        &untried,
         now,
     );
     let text = if settings.global.format == Format::Json {
@@ -337,7 +354,13 @@ async fn verify(
         s
     };
     out.print(&text);
-    Ok(if v.ok { Exit::Pass } else { Exit::Fail })
+    Ok(if v.ok {
+        Exit::Pass
+    } else if v.unknown {
+        Exit::Error
+    } else {
+        Exit::Fail
+    })
 }
 
 /// The whole judgement of `verify`, pure: claims against `now`, the
@@ -347,6 +370,7 @@ fn judge(
     expected: Option<(&str, &Secret)>,
     issuer: Option<&str>,
     candidates: &[Candidate],
+    untried: &[(String, String)],
     now: u64,
 ) -> Verdict {
     let mut v = Verdict {
@@ -354,6 +378,7 @@ fn judge(
         lines: Vec::new(),
         json: Map::new(),
         ok: false,
+        unknown: false,
     };
     let decoded = match jwt::decode_for_display(token) {
         Ok(d) => d,
@@ -434,6 +459,10 @@ fn judge(
     let (exact, near) = jwt::name_signers(token, candidates);
     let labels = |cs: &[&Candidate]| cs.iter().map(|c| c.label.clone()).collect::<Vec<_>>();
     v.json.insert("signers".into(), Value::from(labels(&exact)));
+    v.json.insert(
+        "untried_sources".into(),
+        Value::from(untried.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()),
+    );
     v.json
         .insert("near_signers".into(), Value::from(labels(&near)));
     if exact.is_empty() {
@@ -446,6 +475,22 @@ fn judge(
                 "  but it verifies with {} once surrounding whitespace is removed: one side keeps a trailing newline the other strips",
                 labels(&near).join(" and ")
             ));
+        }
+        if !untried.is_empty() {
+            let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+            for (name, why) in untried {
+                match by_reason.iter_mut().find(|(w, _)| w == why) {
+                    Some((_, names)) => names.push(name),
+                    None => by_reason.push((why, vec![name])),
+                }
+            }
+            for (why, names) in by_reason {
+                v.lines.push(format!(
+                    "  not tried: {} {} not read ({why})",
+                    crate::check::compare::join_names(&names),
+                    if names.len() == 1 { "was" } else { "were" }
+                ));
+            }
         }
     } else {
         v.lines.push(format!(
@@ -494,9 +539,13 @@ fn judge(
         None => !exact.is_empty(),
     };
     v.ok = signature_ok && problems.is_empty();
+    v.unknown = !signature_ok && expected.is_none() && !untried.is_empty();
     v.lines.push(
         match (signature_ok, problems.is_empty()) {
             (true, true) => "verdict: valid",
+            (false, _) if v.unknown => {
+                "verdict: UNKNOWN: signed with none of the values read, and some sources were not read"
+            }
             (true, false) => "verdict: INVALID: the signature holds but the claims do not",
             (false, _) if expected.is_some() => "verdict: INVALID: signed with another secret",
             (false, _) => "verdict: INVALID: signed with no configured secret",
@@ -604,9 +653,10 @@ mod tests {
             ),
         ];
         for (i, (token, expected, issuer, ok, want)) in cases.into_iter().enumerate() {
-            let v = judge(token, expected, issuer, &cands, NOW);
+            let v = judge(token, expected, issuer, &cands, &[], NOW);
             let text = v.lines.join("\n");
             assert_eq!(v.ok, ok, "case {i}:\n{text}");
+            assert!(!v.unknown, "case {i}: every source was read");
             for w in want {
                 assert!(text.contains(w), "case {i}: `{w}` not in:\n{text}");
             }
@@ -619,5 +669,27 @@ mod tests {
                 assert!(!text.contains(sig), "case {i}: signature shown");
             }
         }
+        // Offline: the signer may be among the sources not read.
+        let untried = vec![
+            (
+                "staging_secrets".to_string(),
+                "--offline: network sources are not read".to_string(),
+            ),
+            (
+                "staging_backend".to_string(),
+                "--offline: network sources are not read".to_string(),
+            ),
+        ];
+        let v = judge(&stranger, None, None, &cands, &untried, NOW);
+        let text = v.lines.join("\n");
+        assert!(!v.ok && v.unknown, "{text}");
+        assert!(
+            text.contains("not tried: staging_secrets and staging_backend were not read (--offline: network sources are not read)"),
+            "{text}"
+        );
+        assert!(text.contains("verdict: UNKNOWN"), "{text}");
+        // A token one of the values read signs is valid whatever was not read.
+        let v = judge(&t, None, None, &cands, &untried, NOW);
+        assert!(v.ok && !v.unknown);
     }
 }

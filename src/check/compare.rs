@@ -80,7 +80,7 @@ pub fn rule_keys(cx: &super::Context<'_>, rule: &crate::config::Rule) -> Vec<Str
         return rule.keys.clone();
     }
     let mut counts: indexmap::IndexMap<&str, usize> = indexmap::IndexMap::new();
-    for snap in cx.selected(&rule.sources) {
+    for snap in cx.selected(&rule.sources).filter(|s| !s.template) {
         if let Some(view) = snap.primary() {
             for k in view.entries.keys() {
                 *counts.entry(k.as_str()).or_default() += 1;
@@ -95,10 +95,11 @@ pub fn rule_keys(cx: &super::Context<'_>, rule: &crate::config::Rule) -> Vec<Str
 }
 
 /// The copies of a key in the primary views of these sources: only sources
-/// that were read and where this key could be read.
+/// that were read and where this key could be read, never a template's
+/// (its values are placeholders).
 pub fn copies<'a>(cx: &'a super::Context<'_>, sources: &'a [String], key: &str) -> Vec<Copy<'a>> {
     cx.selected(sources)
-        .filter(|s| !s.is_unreadable(key))
+        .filter(|s| !s.template && !s.is_unreadable(key))
         .filter_map(|s| s.get(key).map(|entry| Copy { snapshot: s, entry }))
         .collect()
 }

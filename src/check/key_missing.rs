@@ -2,8 +2,9 @@
 
 use super::compare::{join_names, source_display};
 use super::{declare_check, impl_check, Context};
-use crate::config::RuleKind;
+use crate::config::{Rule, RuleKind};
 use crate::interpolate::ResolveError;
+use indexmap::IndexSet;
 use std::sync::Arc;
 
 use crate::probe::{ProbeOutcome, ProbeResult};
@@ -28,6 +29,14 @@ declare_check! {
 impl_check!(KeyMissing, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for rule in cx
+        .config
+        .rules
+        .iter()
+        .filter(|r| r.kind == RuleKind::SameKeys)
+    {
+        same_keys(cx, rule, out);
+    }
     for rule in cx
         .config
         .rules
@@ -130,6 +139,72 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 .location(probe.location.clone()),
             );
         }
+    }
+}
+
+/// A `same_keys` rule: every key one of its read sources holds (a template's
+/// too) must be in all of them; values are not looked at.
+fn same_keys(cx: &Context<'_>, rule: &Rule, out: &mut Vec<Finding>) {
+    let read: Vec<&Snapshot> = cx.selected(&rule.sources).filter(|s| s.is_read()).collect();
+    if read.len() < 2 {
+        // Fewer than two read: source-unavailable or offline says why.
+        return;
+    }
+    let mut union: IndexSet<&str> = IndexSet::new();
+    for snap in &read {
+        for view in &snap.views {
+            union.extend(view.entries.keys().map(String::as_str));
+        }
+    }
+    if !rule.keys.is_empty() {
+        union.retain(|k| rule.keys.iter().any(|r| r == k));
+    }
+    let mut failed = false;
+    for key in &union {
+        let holders: Vec<&str> = read
+            .iter()
+            .filter(|s| s.views.iter().any(|v| v.entries.contains_key(*key)))
+            .map(|s| s.name.as_str())
+            .collect();
+        for snap in read.iter().filter(|s| s.lacks(key)) {
+            failed = true;
+            let location = cx.config.sources.get(&snap.name).and_then(|s| s.location());
+            out.push(
+                Finding::new(
+                    KeyMissing::ID,
+                    Status::Fail,
+                    format!(
+                        "{key} is missing from {} (present in {}; the `same_keys` rule wants the same keys in all of them)",
+                        source_display(snap),
+                        join_names(&holders)
+                    ),
+                )
+                .keys([*key])
+                .sources(std::iter::once(snap.name.as_str()).chain(holders.iter().copied()))
+                .location_opt(location)
+                .hint(format!(
+                    "add {key} to {}, or remove it from {}",
+                    snap.name,
+                    join_names(&holders)
+                )),
+            );
+        }
+    }
+    if !failed && !union.is_empty() {
+        let names: Vec<&str> = read.iter().map(|s| s.name.as_str()).collect();
+        out.push(
+            Finding::new(
+                KeyMissing::ID,
+                Status::Pass,
+                format!(
+                    "{} hold the same {} key{}",
+                    join_names(&names),
+                    union.len(),
+                    if union.len() == 1 { "" } else { "s" }
+                ),
+            )
+            .sources(names),
+        );
     }
 }
 
@@ -321,6 +396,88 @@ sources = ["staging_backend"]
         assert_eq!(
             f[0].shown_location().as_deref(),
             Some("run: p/r/svc@svc-00041")
+        );
+    }
+
+    #[test]
+    fn same_keys_names_where_a_key_is_and_is_not() {
+        let cfg = config(
+            r#"
+[sources.example]
+kind = "dotenv"
+path = ".env.example"
+template = true
+[sources.staging]
+kind = "dotenv"
+path = "staging.env"
+[sources.test]
+kind = "dotenv"
+path = "test.env"
+[[rule]]
+kind = "same_keys"
+sources = ["example", "staging", "test"]
+"#,
+        );
+        let snaps = || {
+            vec![
+                snap(
+                    "example",
+                    "",
+                    Kind::Dotenv,
+                    &[("JWT_SECRET", "changeme"), ("API_URL", "")],
+                ),
+                snap(
+                    "staging",
+                    "",
+                    Kind::Dotenv,
+                    &[("JWT_SECRET", "a"), ("API_URL", "u")],
+                ),
+                snap(
+                    "test",
+                    "",
+                    Kind::Dotenv,
+                    &[("JWT_SECRET", "b"), ("NEW_FLAG", "1")],
+                ),
+            ]
+        };
+        let f = run(&KeyMissing, &cfg, snaps(), &[]);
+        let fails: Vec<&str> = f
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(fails.len(), 3, "{fails:#?}");
+        assert!(
+            fails[0].starts_with("API_URL is missing from test (present in example and staging;"),
+            "{}",
+            fails[0]
+        );
+        assert!(
+            fails[1].starts_with("NEW_FLAG is missing from example (present in test;"),
+            "{}",
+            fails[1]
+        );
+        assert!(
+            fails[2].starts_with("NEW_FLAG is missing from staging (present in test;"),
+            "{}",
+            fails[2]
+        );
+        assert!(f.iter().all(|f| f.status != Status::Pass));
+        // Values differ everywhere, which same_keys does not look at.
+        let mut same = snaps();
+        same[2] = snap(
+            "test",
+            "",
+            Kind::Dotenv,
+            &[("JWT_SECRET", "c"), ("API_URL", "v")],
+        );
+        let f = run(&KeyMissing, &cfg, same, &[]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].status, Status::Pass);
+        assert!(
+            f[0].message.contains("hold the same 2 keys"),
+            "{}",
+            f[0].message
         );
     }
 

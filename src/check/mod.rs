@@ -14,11 +14,13 @@ mod jwt_claims;
 mod jwt_signature;
 mod key_forbidden;
 mod key_missing;
+mod not_compared;
 mod offline;
 mod probe_status;
 mod probe_unreachable;
 mod secret_plain_env;
 mod secret_unpinned;
+mod source_empty;
 mod source_unavailable;
 mod stale_revision;
 mod value_mismatch;
@@ -29,6 +31,7 @@ mod ws_rejected;
 mod ws_subprotocol;
 
 pub mod compare;
+pub mod coverage;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
@@ -122,6 +125,7 @@ pub(crate) use impl_check;
 pub static CHECKS: &[&dyn Check] = &[
     &source_unavailable::SourceUnavailable,
     &offline::Offline,
+    &source_empty::SourceEmpty,
     &dotenv_syntax::DotenvSyntax,
     &duplicate_key::DuplicateKey,
     &checksum_mismatch::ChecksumMismatch,
@@ -129,6 +133,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &key_forbidden::KeyForbidden,
     &value_mismatch::ValueMismatch,
     &value_shared::ValueShared,
+    &not_compared::NotCompared,
     &stale_revision::StaleRevision,
     &weak_secret::WeakSecret,
     &secret_unpinned::SecretUnpinned,
@@ -346,6 +351,7 @@ pub fn report(cx: &Context<'_>, selection: &Selection, strict: bool) -> Report {
     let config = cx.config;
     Report {
         findings,
+        coverage: coverage::measure(cx),
         strict,
         started_at: cx.now,
         config: crate::report::ConfigTables {
@@ -415,6 +421,8 @@ mod tests {
             "ws-accepted",
             "ws-subprotocol",
             "offline",
+            "not-compared",
+            "source-empty",
         ] {
             assert!(find(id).is_some(), "{id} missing");
         }

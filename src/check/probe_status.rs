@@ -326,6 +326,7 @@ expect = "rejected"
                     name: name.into(),
                     environment: Some("staging".into()),
                     kind: Kind::Env,
+                    template: false,
                     state: SourceState::Read,
                     views: vec![view],
                     issues: vec![],

@@ -34,6 +34,7 @@ pub fn snap(name: &str, env: &str, kind: Kind, pairs: &[(&str, &str)]) -> Snapsh
         name: name.into(),
         environment: (!env.is_empty()).then(|| env.to_string()),
         kind,
+        template: false,
         state: SourceState::Read,
         views: vec![view],
         issues: Vec::new(),

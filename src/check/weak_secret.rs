@@ -69,13 +69,14 @@ pub(crate) fn weakness(
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for snap in cx.snapshots.values().filter(|s| s.is_read()) {
+    // A template's values are placeholders on purpose.
+    for snap in cx.snapshots.values().filter(|s| s.is_read() && !s.template) {
         let mut checked = 0usize;
         let mut weak = 0usize;
         let mut seen = HashSet::new();
         for view in &snap.views {
             for entry in view.entries.values() {
-                if !cx.is_secret(&entry.key, Some(&entry.value)) {
+                if !cx.entry_is_secret(entry) {
                     continue;
                 }
                 if !seen.insert((entry.key.as_str(), entry.value.expose())) {
@@ -106,13 +107,17 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
         if checked > 0 && weak == 0 {
-            let noun = if checked == 1 { "secret" } else { "secrets" };
+            let (noun, verb) = if checked == 1 {
+                ("secret", "passes")
+            } else {
+                ("secrets", "pass")
+            };
             out.push(
                 Finding::new(
                     WeakSecret::ID,
                     Status::Pass,
                     format!(
-                        "{checked} {noun} in {} pass length and placeholder checks",
+                        "{checked} {noun} in {} {verb} length and placeholder checks",
                         snap.name
                     ),
                 )

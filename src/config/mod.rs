@@ -157,11 +157,31 @@ pub fn parse(file: ConfigFile) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(&file.text).map_err(|e| match e.span() {
         Some(span) => {
             let span = narrow_to_field(&file.text, span, e.message());
-            file.error_at(span, e.message().trim().replace('\n', " "))
+            file.error_at(span, without_values(e.message().trim()).replace('\n', " "))
         }
-        None => ConfigError::file(file.shown(), e.message().trim()),
+        None => ConfigError::file(file.shown(), without_values(e.message().trim())),
     })?;
     validate(raw, file)
+}
+
+/// A parser's message without the values it quotes (`invalid type: string
+/// "..."`): the value may be a secret written in the wrong field, and the
+/// message goes to a CI log. Field names (in backticks) stay.
+fn without_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        // Odd pieces are inside quotes.
+        if i % 2 == 0 {
+            out.push_str("\"…\"");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 /// Serde reports an unknown field inside a tagged table with the span of the
@@ -261,6 +281,12 @@ pub struct Config {
 }
 
 fn validate(raw: RawConfig, file: ConfigFile) -> Result<Config, ConfigError> {
+    if raw.sources.is_empty() {
+        return Err(file.error_at(
+            0..0,
+            "the config defines no source: add a `[sources.NAME]` table (`driftgate init` writes one for each env file it finds)",
+        ));
+    }
     let v = Validator::new(&file, raw.sources.keys().cloned().collect());
     let sources = source::validate(&v, raw.sources)?;
     let keys = raw

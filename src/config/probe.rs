@@ -412,6 +412,7 @@ fn validate_one(
             }
             let mut hs = IndexMap::new();
             for (k, t) in headers {
+                check_header_name(v, &v.find_in(span, k), &field("headers"), k)?;
                 hs.insert(k.clone(), v.template(span, &field("headers"), t)?);
             }
             let json = json
@@ -460,7 +461,13 @@ fn validate_one(
             };
             ProbeKind::Http(HttpProbe {
                 method,
-                url: v.template(span, &field("url"), url)?,
+                url: check_url(
+                    v,
+                    &v.field_span(span, "url"),
+                    &field("url"),
+                    v.template(span, &field("url"), url)?,
+                    &["http", "https"],
+                )?,
                 headers: hs,
                 json,
                 json_templates,
@@ -526,10 +533,17 @@ fn validate_one(
         } => {
             let mut hs = IndexMap::new();
             for (k, t) in headers {
+                check_header_name(v, &v.find_in(span, k), &field("headers"), k)?;
                 hs.insert(k.clone(), v.template(span, &field("headers"), t)?);
             }
             ProbeKind::Websocket(WebsocketProbe {
-                url: v.template(span, &field("url"), url)?,
+                url: check_url(
+                    v,
+                    &v.field_span(span, "url"),
+                    &field("url"),
+                    v.template(span, &field("url"), url)?,
+                    &["ws", "wss"],
+                )?,
                 token: token
                     .as_ref()
                     .map(|t| v.template(span, &field("token"), t))
@@ -549,6 +563,65 @@ fn validate_one(
         kind,
         line: v.line(span),
     })
+}
+
+/// A header name that no HTTP client could send is a config error.
+fn check_header_name(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    what: &str,
+    name: &str,
+) -> Result<(), ConfigError> {
+    if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(v.err(
+            span.clone(),
+            format!("{what}: `{name}` is not a valid header name (letters, digits and `-`, no spaces or `:`)"),
+        ));
+    }
+    Ok(())
+}
+
+/// What can be known of a probe URL before anything is resolved: a literal
+/// URL must parse, and the scheme written (`https://${...}` included) must
+/// fit the probe. A URL that starts with a reference is checked when run.
+fn check_url(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    what: &str,
+    url: Template,
+    schemes: &[&str],
+) -> Result<Template, ConfigError> {
+    if url.starts_with_reference() {
+        return Ok(url);
+    }
+    let head = url.literals().next().unwrap_or_default();
+    let shown = crate::probe::without_userinfo(head);
+    let wanted = schemes
+        .iter()
+        .map(|s| format!("`{s}://`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let Some((scheme, _)) = head.split_once("://") else {
+        return Err(v.err(
+            span.clone(),
+            format!("{what}: `{shown}` is not a URL: write it with its scheme ({wanted})"),
+        ));
+    };
+    if !schemes.contains(&scheme.to_ascii_lowercase().as_str()) {
+        return Err(v.err(
+            span.clone(),
+            format!("{what}: `{shown}` has scheme `{scheme}`; this probe takes {wanted}"),
+        ));
+    }
+    if url.references().next().is_none() {
+        if let Err(e) = reqwest::Url::parse(head) {
+            return Err(v.err(
+                span.clone(),
+                format!("{what}: `{shown}` does not parse as a URL ({e})"),
+            ));
+        }
+    }
+    Ok(url)
 }
 
 /// `required_claims` when none are written.

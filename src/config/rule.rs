@@ -13,6 +13,7 @@ use super::ConfigError;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRule {
     kind: RuleKind,
+    #[serde(default)]
     keys: Vec<Spanned<String>>,
     #[serde(default)]
     sources: Vec<Spanned<String>>,
@@ -30,6 +31,10 @@ pub enum RuleKind {
     Absent,
     /// Not equal between any two sources (environment isolation).
     Distinct,
+    /// Every key present in any of the sources is present in all of them
+    /// (values are not compared): an `.env.example` and the files it
+    /// documents.
+    SameKeys,
 }
 
 impl RuleKind {
@@ -40,6 +45,7 @@ impl RuleKind {
             RuleKind::Present => "present",
             RuleKind::Absent => "absent",
             RuleKind::Distinct => "distinct",
+            RuleKind::SameKeys => "same_keys",
         }
     }
 }
@@ -74,7 +80,8 @@ pub(super) fn validate(
     for spanned in raw {
         let span = spanned.span();
         let r = spanned.get_ref();
-        if r.keys.is_empty() {
+        // `same_keys` compares whole key sets; the others name their keys.
+        if r.keys.is_empty() && r.kind != RuleKind::SameKeys {
             return Err(v.err(
                 span,
                 format!("a `{}` rule needs at least one key", r.kind.as_str()),
@@ -97,7 +104,11 @@ pub(super) fn validate(
         } else {
             r.sources.iter().map(|s| s.get_ref().clone()).collect()
         };
-        if matches!(r.kind, RuleKind::Same | RuleKind::Distinct) && sources.len() < 2 {
+        if matches!(
+            r.kind,
+            RuleKind::Same | RuleKind::Distinct | RuleKind::SameKeys
+        ) && sources.len() < 2
+        {
             return Err(v.err(
                 span,
                 format!(

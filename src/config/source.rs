@@ -138,6 +138,18 @@ impl SourceConfig {
         self.kind().is_network()
     }
 
+    /// True for a template (`.env.example`): its keys count, its values
+    /// never do.
+    pub fn is_template(&self) -> bool {
+        match &self.kind {
+            SourceKind::Dotenv(d) => d.template,
+            SourceKind::Env(_)
+            | SourceKind::Command(_)
+            | SourceKind::SecretManager(_)
+            | SourceKind::CloudRun(_) => false,
+        }
+    }
+
     /// The Google resources the source reads, as findings name them: a
     /// Cloud Run service `project/region/service`, the secrets of a Secret
     /// Manager source `projects/p/secrets/s`. Empty for other kinds.

@@ -40,6 +40,54 @@ impl<'a> Validator<'a> {
         self.file.error_at(span, msg)
     }
 
+    /// The span of `key`'s value inside a table's span (`url = "..."` in a
+    /// `[[probe]]`), for an error that points at the field itself; the
+    /// table's span when the key is not written at the start of a line
+    /// there (an inline table, a dotted key).
+    pub fn field_span(&self, table: &Range<usize>, key: &str) -> Range<usize> {
+        let text = self.table_text(table);
+        let mut at = 0;
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let rest = trimmed
+                .strip_prefix(key)
+                .or_else(|| trimmed.strip_prefix(&format!("\"{key}\"")))
+                .map(str::trim_start);
+            if let Some(value) = rest.and_then(|r| r.strip_prefix('=')) {
+                let value = value.trim_start();
+                let start = table.start + at + (line.len() - value.len());
+                return start..start + value.trim_end().len();
+            }
+            at += line.len();
+        }
+        table.clone()
+    }
+
+    /// The span of the first occurrence of `needle` inside a table's span
+    /// (a header name), or the table's span.
+    pub fn find_in(&self, table: &Range<usize>, needle: &str) -> Range<usize> {
+        let text = self.table_text(table);
+        match text.find(needle) {
+            Some(i) => table.start + i..table.start + i + needle.len(),
+            None => table.clone(),
+        }
+    }
+
+    /// The text of a table from its span's start: a span of an
+    /// array-of-tables element may cover only its `[[probe]]` header, so the
+    /// table is taken to run to the next header line.
+    fn table_text(&self, table: &Range<usize>) -> &str {
+        let rest = self.file.text.get(table.start..).unwrap_or_default();
+        let mut end = 0;
+        for (i, line) in rest.split_inclusive('\n').enumerate() {
+            if i > 0 && line.trim_start().starts_with('[') {
+                break;
+            }
+            end += line.len();
+        }
+        &rest[..end.max(table.end.saturating_sub(table.start).min(rest.len()))]
+    }
+
     /// The 1-based line of a span's start.
     pub fn line(&self, span: &Range<usize>) -> usize {
         self.file.line_col(span.start).0

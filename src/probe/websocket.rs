@@ -385,6 +385,14 @@ async fn connect(
     let outcome = loop {
         let remaining = until.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining, ws.next()).await {
+            // The deadline cut the grace period short: a server that closes
+            // after 200 ms would have looked open. Not observed, not PASS.
+            Err(_) if p.expect_message.is_none() && wait < GRACE => {
+                break timeout_err(
+                    "verdict on the open connection (a WebSocket counts as open after 500 ms without a close; raise --timeout above that)",
+                    timeout,
+                );
+            }
             Err(_) => {
                 break WsOutcome::Open {
                     subprotocol,

@@ -207,15 +207,25 @@ pub struct Summary {
 pub struct SummaryLine {
     summary: Summary,
     duration_ms: u64,
+    nothing_checked: bool,
 }
 
 impl std::fmt::Display for SummaryLine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.summary;
+        if self.nothing_checked {
+            f.write_str("nothing was checked: ")?;
+        }
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         write!(
             f,
-            "{} passed, {} failed, {} warnings, {} errors",
-            s.passed, s.failed, s.warnings, s.errors
+            "{} passed, {} failed, {} warning{}, {} error{}",
+            s.passed,
+            s.failed,
+            s.warnings,
+            plural(s.warnings),
+            s.errors,
+            plural(s.errors)
         )?;
         if s.skipped > 0 {
             write!(f, ", {} skipped", s.skipped)?;
@@ -286,6 +296,81 @@ pub struct Report {
     pub timings: Vec<Timing>,
     /// Where the config declares each source and probe.
     pub config: ConfigTables,
+    /// What the run read and compared (JSON `coverage`).
+    pub coverage: Coverage,
+}
+
+/// What a run read and compared (JSON `coverage`, PRODUCT.md "Coverage").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Sources by what became of them.
+    pub sources: SourceCounts,
+    /// Keys compared between two or more sources by a `same` or `distinct`
+    /// rule (the default rules included).
+    pub keys_compared: usize,
+    /// Keys the default rule found in only one source of their environment:
+    /// compared with nothing.
+    pub single_copy_keys: usize,
+}
+
+/// Sources by what became of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SourceCounts {
+    /// Read (the empty ones included).
+    pub read: usize,
+    /// Not read on purpose (`--offline`).
+    pub skipped: usize,
+    /// Could not be read.
+    pub unavailable: usize,
+    /// Read, and hold no key.
+    pub empty: usize,
+}
+
+impl Coverage {
+    /// True when every source was read, none is empty and every key has a
+    /// second copy: nothing for the human report to point out.
+    pub fn is_complete(&self) -> bool {
+        self.sources.skipped == 0
+            && self.sources.unavailable == 0
+            && self.sources.empty == 0
+            && self.single_copy_keys == 0
+    }
+}
+
+impl std::fmt::Display for Coverage {
+    /// `coverage: 3 of 5 sources read (1 empty), 1 skipped, 1 unavailable;
+    /// 12 keys compared, 4 in one source only`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.sources;
+        let total = s.read + s.skipped + s.unavailable;
+        let plural =
+            |n: usize, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+        write!(
+            f,
+            "coverage: {} of {total} {} read",
+            s.read,
+            plural(total, "source", "sources")
+        )?;
+        if s.empty > 0 {
+            write!(f, " ({} empty)", s.empty)?;
+        }
+        if s.skipped > 0 {
+            write!(f, ", {} skipped", s.skipped)?;
+        }
+        if s.unavailable > 0 {
+            write!(f, ", {} unavailable", s.unavailable)?;
+        }
+        write!(
+            f,
+            "; {} {} compared",
+            self.keys_compared,
+            plural(self.keys_compared, "key", "keys")
+        )?;
+        if self.single_copy_keys > 0 {
+            write!(f, ", {} in one source only", self.single_copy_keys)?;
+        }
+        Ok(())
+    }
 }
 
 /// Where in the config file each source and probe is declared. SARIF and
@@ -372,15 +457,27 @@ impl Report {
         SummaryLine {
             summary: self.summary(),
             duration_ms: self.duration_ms,
+            nothing_checked: self.checked_nothing(),
         }
     }
 
-    /// pass, fail or error, as the exit code says.
+    /// True when no finding is PASS, FAIL or WARN (waived ones count as
+    /// what they were: a waived FAIL was evaluated): every finding is SKIP or
+    /// ERROR, or there is none. Such a run must not pass.
+    pub fn checked_nothing(&self) -> bool {
+        !self
+            .findings
+            .iter()
+            .any(|f| matches!(f.status, Status::Pass | Status::Fail | Status::Warn))
+    }
+
+    /// pass, fail or error, as the exit code says; error when nothing was
+    /// checked.
     pub fn verdict(&self) -> Verdict {
         let s = self.summary();
         if s.failed > 0 || (self.strict && s.warnings > 0) {
             Verdict::Fail
-        } else if s.errors > 0 {
+        } else if s.errors > 0 || self.checked_nothing() {
             Verdict::Error
         } else {
             Verdict::Pass
@@ -459,8 +556,11 @@ mod tests {
             (&[Pass, Fail][..], false, 1),
             (&[Error, Fail][..], false, 1),
             (&[Error, Pass][..], false, 3),
-            (&[Skip][..], false, 0),
-            (&[][..], false, 0),
+            (&[Skip][..], false, 3),
+            (&[Skip, Error][..], false, 3),
+            (&[Skip, Warn][..], false, 0),
+            (&[Skip, Warn][..], true, 1),
+            (&[][..], false, 3),
         ] {
             assert_eq!(
                 report(statuses, strict).exit_code(),
@@ -468,6 +568,49 @@ mod tests {
                 "{statuses:?} strict={strict}"
             );
         }
+    }
+
+    #[test]
+    fn coverage_line() {
+        let c = Coverage {
+            sources: SourceCounts {
+                read: 3,
+                skipped: 1,
+                unavailable: 1,
+                empty: 1,
+            },
+            keys_compared: 12,
+            single_copy_keys: 4,
+        };
+        assert_eq!(
+            c.to_string(),
+            "coverage: 3 of 5 sources read (1 empty), 1 skipped, 1 unavailable; 12 keys compared, 4 in one source only"
+        );
+        assert!(!c.is_complete());
+        let full = Coverage {
+            sources: SourceCounts {
+                read: 1,
+                ..SourceCounts::default()
+            },
+            keys_compared: 1,
+            single_copy_keys: 0,
+        };
+        assert_eq!(
+            full.to_string(),
+            "coverage: 1 of 1 source read; 1 key compared"
+        );
+        assert!(full.is_complete());
+    }
+
+    #[test]
+    fn the_summary_says_when_nothing_was_checked() {
+        let r = report(&[Status::Skip, Status::Skip], false);
+        assert_eq!(
+            r.summary_line().to_string(),
+            "nothing was checked: 0 passed, 0 failed, 0 warnings, 0 errors, 2 skipped (0 ms)"
+        );
+        let r = report(&[Status::Pass, Status::Skip], false);
+        assert!(!r.summary_line().to_string().contains("nothing"));
     }
 
     #[test]

@@ -56,6 +56,9 @@ source_table! {
     pub struct Raw {
         /// The env file, relative to the config file.
         pub path: String,
+        /// A template (`.env.example`): its keys count, its values never do.
+        #[serde(default)]
+        pub template: bool,
     }
 }
 
@@ -64,6 +67,8 @@ source_table! {
 pub struct Settings {
     /// Path relative to the working directory (`config/staging.env`).
     pub path: PathBuf,
+    /// A template: keys only, placeholders expected, values never compared.
+    pub template: bool,
 }
 
 impl Settings {
@@ -74,6 +79,7 @@ impl Settings {
         }
         Ok(Settings {
             path: cx.path(&raw.path),
+            template: raw.template,
         })
     }
 }
@@ -903,6 +909,7 @@ mod tests {
                 .collect(),
             kind: SourceKind::Dotenv(Settings {
                 path: path.to_path_buf(),
+                template: false,
             }),
             line: 1,
         }

@@ -38,7 +38,12 @@ pub struct Settings {
 
 impl Settings {
     /// Validates the table.
-    pub fn from_raw(raw: Raw, _cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+    pub fn from_raw(raw: Raw, cx: &SourceContext<'_>) -> Result<Settings, ConfigError> {
+        if raw.prefix.as_deref().is_none_or(str::is_empty) && raw.keys.is_empty() {
+            return Err(cx.error(
+                "an env source needs `prefix` or `keys`: driftgate reads only the variables it is told to (never the whole environment)",
+            ));
+        }
         Ok(Settings {
             prefix: raw.prefix,
             keys: raw.keys,

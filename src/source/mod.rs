@@ -82,6 +82,8 @@ pub struct Snapshot {
     pub environment: Option<String>,
     /// Which kind of source.
     pub kind: Kind,
+    /// A template (`.env.example`): its keys count, its values never do.
+    pub template: bool,
     /// Read, skipped, or unavailable as a whole.
     pub state: SourceState,
     /// What was read: one view, or one per serving revision (most traffic first).
@@ -248,6 +250,7 @@ impl Snapshot {
             name: cfg.name.clone(),
             environment: cfg.environment.clone(),
             kind: cfg.kind(),
+            template: cfg.is_template(),
             state: SourceState::Read,
             views: Vec::new(),
             issues: Vec::new(),
@@ -285,6 +288,19 @@ impl Snapshot {
         self.is_read()
             && !self.is_unreadable(key)
             && !self.views.iter().any(|v| v.entries.contains_key(key))
+    }
+
+    /// True when the source was read and holds no key, and nothing went
+    /// wrong reading it (an unreadable or malformed source is not empty).
+    pub fn holds_nothing(&self) -> bool {
+        self.is_read()
+            && self.views.iter().all(|v| v.entries.is_empty())
+            && !self.issues.iter().any(|i| {
+                matches!(
+                    i,
+                    Issue::Unavailable { .. } | Issue::NotFound { .. } | Issue::Syntax { .. }
+                )
+            })
     }
 
     /// Every entry of every view.

@@ -5,6 +5,7 @@
 
 mod canary;
 mod core;
+mod coverage;
 mod example;
 mod faults;
 mod formats;

@@ -268,7 +268,11 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         assert!(w.reload(&settings, &out, &shared).is_none(), "deleted");
         assert_eq!(failures(&shared), 2);
-        std::fs::write(&path, format!("{good}[sources.b]\nkind = \"env\"\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("{good}[sources.b]\nkind = \"env\"\nprefix = \"B_\"\n"),
+        )
+        .unwrap();
         let new = w
             .reload(&settings, &out, &shared)
             .expect("a good edit loads");

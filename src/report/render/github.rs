@@ -50,12 +50,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         out.push_str("::endgroup::\n");
     }
-    let s = report.summary();
-    let _ = writeln!(
-        out,
-        "driftgate: {} passed, {} failed, {} warnings, {} errors, {} skipped ({} ms)",
-        s.passed, s.failed, s.warnings, s.errors, s.skipped, report.duration_ms
-    );
+    let _ = writeln!(out, "driftgate: {}", report.summary_line());
     out
 }
 

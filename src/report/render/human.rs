@@ -17,7 +17,8 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
     let mut sections: Vec<(Section, Vec<&Finding>)> = Vec::new();
     for f in &report.findings {
-        if opts.quiet && matches!(f.effective_status(), Status::Pass | Status::Skip) {
+        // `-q` hides PASS only: what was skipped or not evaluated stays.
+        if opts.quiet && f.effective_status() == Status::Pass && f.waived.is_none() {
             continue;
         }
         let s = section_of(f.check);
@@ -63,6 +64,13 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
             }
         }
         out.push('\n');
+    }
+    if !report.coverage.is_complete() && report.coverage != Default::default() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(&report.coverage.to_string(), opts, |s| s.dimmed())
+        );
     }
     let line = report.summary_line().to_string();
     let line = match report.exit_code() {
@@ -160,7 +168,7 @@ mod tests {
     fn summary_line_counts_by_status() {
         let text = render(&super::super::sample::report(), &RenderOptions::default());
         assert!(
-            text.contains("2 passed, 2 failed, 1 warnings, 1 errors, 2 skipped (42 ms)"),
+            text.contains("2 passed, 2 failed, 1 warning, 1 error, 2 skipped (42 ms)"),
             "{text}"
         );
     }
@@ -190,5 +198,13 @@ mod tests {
         let text = render(&super::super::sample::report(), &opts);
         assert!(!text.contains("PASS "), "{text}");
         assert!(text.contains("FAIL "), "{text}");
+        let mut r = super::super::sample::report();
+        r.findings.push(crate::report::Finding::new(
+            "offline",
+            Status::Skip,
+            "staging_secrets was not read: --offline",
+        ));
+        let text = render(&r, &opts);
+        assert!(text.contains("SKIP   offline"), "{text}");
     }
 }

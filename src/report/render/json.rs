@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::RenderOptions;
-use crate::report::{Finding, Report, Summary, Verdict};
+use crate::report::{Coverage, Finding, Report, Summary, Verdict};
 
 #[derive(Serialize)]
 struct Tool {
@@ -21,6 +21,7 @@ struct JsonReport<'a> {
     status: Verdict,
     exit_code: i32,
     summary: Summary,
+    coverage: Coverage,
     findings: &'a [Finding],
     duration_ms: u64,
 }
@@ -35,6 +36,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         status: report.verdict(),
         exit_code: report.exit_code(),
         summary: report.summary(),
+        coverage: report.coverage,
         findings: &report.findings,
         duration_ms: report.duration_ms,
     };
@@ -64,6 +66,11 @@ mod tests {
         for field in ["passed", "failed", "warnings", "errors", "skipped"] {
             assert!(v["summary"][field].is_u64(), "{field}");
         }
+        for field in ["read", "skipped", "unavailable", "empty"] {
+            assert!(v["coverage"]["sources"][field].is_u64(), "{field}");
+        }
+        assert!(v["coverage"]["keys_compared"].is_u64());
+        assert!(v["coverage"]["single_copy_keys"].is_u64());
         let f = &v["findings"][0];
         for field in [
             "check", "status", "keys", "sources", "location", "message", "hint",

@@ -18,6 +18,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
     let verdict = match report.verdict() {
         Verdict::Pass => "✅ passed",
         Verdict::Fail => "❌ drift found",
+        Verdict::Error if report.checked_nothing() => "⚠️ nothing was checked",
         Verdict::Error => "⚠️ could not check everything",
     };
     let _ = writeln!(out, "## driftgate: {verdict}\n");

@@ -271,6 +271,11 @@ mod tests {
 
         let passing = Report {
             started_at: 1_790_000_100,
+            findings: vec![crate::report::Finding::new(
+                "value-mismatch",
+                crate::report::Status::Pass,
+                "JWT_SECRET agrees",
+            )],
             ..Report::default()
         };
         let text = render(&passing, &opts);

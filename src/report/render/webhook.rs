@@ -26,6 +26,7 @@ fn summary_text(change: &Change, report: &Report) -> String {
         Verdict::Pass if change.new.is_empty() => "recovered",
         Verdict::Pass => "passing, with new warnings",
         Verdict::Fail => "drift found",
+        Verdict::Error if report.checked_nothing() => "nothing was checked",
         Verdict::Error => "could not check everything",
     };
     format!(

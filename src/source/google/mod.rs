@@ -148,6 +148,14 @@ impl Op {
         }
     }
 
+    /// The API, as messages name it.
+    pub fn service(self) -> &'static str {
+        match self {
+            Op::AccessVersion | Op::GetVersion => "Secret Manager",
+            Op::GetService | Op::GetRevision => "Cloud Run",
+        }
+    }
+
     /// A role that grants it.
     pub fn role(self) -> &'static str {
         match self {
@@ -221,6 +229,20 @@ pub enum GoogleError {
     /// An answer larger than the gateway reads.
     #[error("the answer for {resource} is larger than {} MiB, the most driftgate reads from Google", gateway::MAX_ANSWER / 1024 / 1024)]
     TooLarge {
+        /// Resource name.
+        resource: String,
+    },
+    /// An HTTP error whose body is not Google's error JSON: a proxy, a
+    /// captive portal or a wrong `endpoint` answered, not the API. Never
+    /// means that the resource does not exist.
+    #[error("the endpoint {endpoint} did not answer like {service}: HTTP {code} for {resource} with a body that is not Google's error JSON (a proxy in the way, or a wrong `endpoint`?)")]
+    NotGoogle {
+        /// Endpoint URL.
+        endpoint: String,
+        /// `Secret Manager`, `Cloud Run`.
+        service: &'static str,
+        /// HTTP status.
+        code: u16,
         /// Resource name.
         resource: String,
     },
@@ -321,7 +343,7 @@ impl GoogleError {
         matches!(self, GoogleError::Status { status, .. } if status.ends_with("FAILED_PRECONDITION"))
     }
 
-    /// True for a 404.
+    /// True for Google's own NOT_FOUND (never a bare 404 from elsewhere).
     pub fn is_not_found(&self) -> bool {
         matches!(self, GoogleError::NotFound { .. })
     }
@@ -519,15 +541,15 @@ pub fn classify(
         };
     }
     if let Some(code) = err.http_status_code() {
+        // Google's own errors carry a status; only those say that a
+        // secret does not exist or access is denied. A bare or HTML 4xx came
+        // from something else on the way.
         return match code {
-            403 => GoogleError::PermissionDenied {
-                permission: op.permission(),
+            400..=499 if code != 429 => GoogleError::NotGoogle {
+                endpoint: endpoint.to_string(),
+                service: op.service(),
+                code,
                 resource,
-                detail: None,
-            },
-            404 => GoogleError::NotFound {
-                resource,
-                detail: None,
             },
             _ => GoogleError::Status {
                 status: format!("HTTP {code} with a body that is not a Google error"),
@@ -950,6 +972,14 @@ mod tests {
             (
                 GaxError::http(502, Default::default(), "<html>".into()),
                 "Google answered HTTP 502 with a body that is not a Google error for projects/p/secrets/s/versions/latest",
+            ),
+            (
+                GaxError::http(404, Default::default(), "<html><h1>Not Found</h1>".into()),
+                "the endpoint http://x did not answer like Secret Manager: HTTP 404 for projects/p/secrets/s/versions/latest with a body that is not Google's error JSON (a proxy in the way, or a wrong `endpoint`?)",
+            ),
+            (
+                GaxError::http(403, Default::default(), "".into()),
+                "the endpoint http://x did not answer like Secret Manager: HTTP 403 for projects/p/secrets/s/versions/latest with a body that is not Google's error JSON (a proxy in the way, or a wrong `endpoint`?)",
             ),
             (
                 GaxError::timeout("slow"),
