@@ -40,6 +40,7 @@ fn report(n: usize) -> Report {
                     project: "proj".into(),
                     region: "us-central1".into(),
                     resource: format!("svc-{}", i % 9),
+                    workload: driftgate::report::Workload::Service,
                     revision: format!("svc-{}-00042-abc", i % 9),
                     container: None,
                 }),

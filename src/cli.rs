@@ -226,6 +226,14 @@ pub struct InitArgs {
     /// Print the config instead of writing it.
     #[arg(long)]
     pub stdout: bool,
+    /// Also write a source for every Cloud Run service, job and worker pool
+    /// of this region (`my-project/us-central1`).
+    #[arg(long, value_name = "PROJECT/REGION")]
+    pub cloud_run: Option<String>,
+    /// With --cloud-run: list them from the embedded sandbox (the seed beside
+    /// the config) instead of Google.
+    #[arg(long, requires = "cloud_run")]
+    pub sandbox: bool,
 }
 
 /// `driftgate explain`.

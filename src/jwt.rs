@@ -882,12 +882,14 @@ mod tests {
             revision: Some(Revision {
                 name: rev.into(),
                 traffic_percent: 50,
+                tag: None,
                 create_time: None,
                 latest_ready: false,
                 location: crate::report::RunLocation {
                     project: "p".into(),
                     region: "r".into(),
                     resource: "s".into(),
+                    workload: crate::report::Workload::Service,
                     revision: rev.into(),
                     container: None,
                 }

@@ -48,6 +48,15 @@ pub enum AppError {
         /// The shell given.
         shell: String,
     },
+    /// A Google call failed (`init --cloud-run` listing a region).
+    Google {
+        /// What was being done (`listing the Cloud Run services of p/r`).
+        doing: String,
+        /// Google's answer, in one sentence.
+        cause: String,
+        /// What to do, where known.
+        hint: Option<String>,
+    },
     /// `init` found no env file to build a config from.
     NothingToInit {
         /// The directory searched.
@@ -178,6 +187,7 @@ impl AppError {
             | AppError::Read { .. }
             | AppError::InitInvalid(_)
             | AppError::Serve { .. }
+            | AppError::Google { .. }
             | AppError::Process { .. } => Exit::Error,
         }
     }
@@ -218,9 +228,16 @@ impl fmt::Display for AppError {
                 "unknown shell `{shell}` (one of: bash, zsh, fish, elvish, powershell)"
             ),
             AppError::BadFlag { flag, problem } => write!(f, "{flag}: {problem}"),
+            AppError::Google { doing, cause, hint } => {
+                write!(f, "{doing}: {cause}")?;
+                if let Some(h) = hint {
+                    write!(f, " (hint: {h})")?;
+                }
+                Ok(())
+            }
             AppError::NothingToInit { dir } => write!(
                 f,
-                "init: no env files were found in {} (looked for config/*.env, .env, .env.*, *.env), so there is no source to write; run it where the env files are (--dir), or write driftgate.toml by hand (docs/configuration.md)",
+                "init: no env files were found in {} (looked for config/*.env, .env, .env.*, *.env), so there is no source to write; run it where the env files are (--dir), add `--cloud-run PROJECT/REGION` to read Cloud Run, or write driftgate.toml by hand (docs/configuration.md)",
                 dir.display()
             ),
             AppError::OutputNotWritable { path, problem } => {

@@ -6,8 +6,12 @@
 //! read into the config or printed), guesses each file's environment from
 //! its name, suggests `rename`s for keys that carry an environment suffix,
 //! marks secret-looking keys, and leaves commented examples of the Google
-//! sources, a `distinct` rule and a waiver. The file it writes always
-//! loads: the command parses it before writing.
+//! sources, a `distinct` rule and a waiver. With `--cloud-run
+//! PROJECT/REGION` it also lists the region's services, jobs and worker
+//! pools (from Google, or the sandbox with `--sandbox`) and writes a source
+//! for each, its environment guessed from the name and marked for the user
+//! to confirm. The file it writes always loads: the command parses it before
+//! writing.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,10 +21,16 @@ use indexmap::IndexMap;
 
 use super::{AppError, Exit, Output};
 use crate::cli::{InitArgs, Settings};
+use crate::report::Workload;
 use crate::secret::name_looks_secret;
+use crate::source::google::{self, bounded, Op};
 
 /// Writes the starting config.
-pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Result<Exit, AppError> {
+pub async fn command(
+    args: &InitArgs,
+    settings: &Settings,
+    out: &mut Output,
+) -> Result<Exit, AppError> {
     let target = if args.dir == Path::new(".") {
         PathBuf::from("driftgate.toml")
     } else {
@@ -36,10 +46,36 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
         ));
     }
     let files = discover(&args.dir);
-    let plan = plan(&args.dir, &files);
+    let mut plan = plan(&args.dir, &files);
+    if let Some(spec) = &args.cloud_run {
+        let (project, region) = match spec.split_once('/') {
+            Some((p, r)) if !p.is_empty() && !r.is_empty() && !r.contains('/') => (p, r),
+            _ => {
+                return Err(AppError::flag(
+                    "--cloud-run",
+                    format!("`{spec}` is not PROJECT/REGION (like `my-project/us-central1`)"),
+                ))
+            }
+        };
+        let found = if args.sandbox {
+            let mut config = super::load_config(settings)?;
+            let embedded = super::sandbox::embedded(&mut config).await?;
+            list_workloads(
+                project,
+                region,
+                Some(&embedded.running.endpoints.google),
+                settings,
+            )
+            .await?
+        } else {
+            let endpoint = google::resolve_endpoint(google::Api::CloudRun, None);
+            list_workloads(project, region, endpoint.as_deref(), settings).await?
+        };
+        plan.add_workloads(project, region, found);
+    }
     // A config with no source cannot be checked (it would fail to load):
     // say what was looked for instead of writing one.
-    if plan.sources.is_empty() {
+    if plan.sources.is_empty() && plan.workloads.is_empty() {
         return Err(AppError::NothingToInit {
             dir: args.dir.clone(),
         });
@@ -57,6 +93,23 @@ pub fn command(args: &InitArgs, _settings: &Settings, out: &mut Output) -> Resul
         cause,
     })?;
     let secrets = plan.keys.values().filter(|k| k.secret).count();
+    if args.cloud_run.is_some() {
+        let names: Vec<String> = plan
+            .workloads
+            .iter()
+            .map(|w| format!("{} {}", w.workload.noun(), w.resource))
+            .collect();
+        out.info(&format!(
+            "driftgate init: {} Cloud Run workload{} found{}; each `environment` is a guess from its name: confirm it",
+            plan.workloads.len(),
+            if plan.workloads.len() == 1 { "" } else { "s" },
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", names.join(", "))
+            }
+        ));
+    }
     {
         let names: Vec<String> = plan
             .sources
@@ -279,6 +332,146 @@ pub struct Plan {
     pub keys: IndexMap<String, PlannedKey>,
     /// Files that could not be read, with the reason.
     pub unreadable: Vec<(String, String)>,
+    /// Cloud Run workloads (`--cloud-run`), in listing order.
+    pub workloads: Vec<PlannedWorkload>,
+}
+
+/// One `cloud_run` source to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedWorkload {
+    /// Source name (`netra_backend_staging`).
+    pub name: String,
+    /// Service, job or worker pool.
+    pub workload: Workload,
+    /// Its name in Cloud Run.
+    pub resource: String,
+    /// Project id.
+    pub project: String,
+    /// Region.
+    pub region: String,
+    /// The environment its name suggests.
+    pub environment: String,
+}
+
+impl Plan {
+    /// Adds a `cloud_run` source per workload, named after it (unique among
+    /// the sources already planned).
+    pub fn add_workloads(&mut self, project: &str, region: &str, found: Vec<(Workload, String)>) {
+        let mut used: BTreeSet<String> = self.sources.iter().map(|s| s.name.clone()).collect();
+        for (workload, resource) in found {
+            let base: String = resource
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_lowercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let base = match workload {
+                Workload::Service => base,
+                Workload::Job => format!("{base}_job"),
+                Workload::WorkerPool => format!("{base}_pool"),
+            };
+            let mut name = base.clone();
+            let mut n = 2;
+            while !used.insert(name.clone()) {
+                name = format!("{base}_{n}");
+                n += 1;
+            }
+            let environment = guess_environment(Path::new(&format!("{resource}.env")));
+            self.workloads.push(PlannedWorkload {
+                name,
+                workload,
+                resource,
+                project: project.to_string(),
+                region: region.to_string(),
+                environment,
+            });
+        }
+    }
+}
+
+/// The services, jobs and worker pools of a region, by listing them.
+async fn list_workloads(
+    project: &str,
+    region: &str,
+    endpoint: Option<&str>,
+    settings: &Settings,
+) -> Result<Vec<(Workload, String)>, AppError> {
+    let clients = google::Clients::new(settings.global.timeout);
+    let parent = format!("projects/{project}/locations/{region}");
+    let fail = |what: &str, e: google::GoogleError| AppError::Google {
+        doing: format!("listing the Cloud Run {what} of {project}/{region}"),
+        hint: e.hint(Op::ListWorkloads),
+        cause: e.to_string(),
+    };
+    let run = clients
+        .cloud_run(endpoint)
+        .await
+        .map_err(|e| fail("workloads", e))?;
+    let deadline = settings.global.timeout;
+    let mut out = Vec::new();
+    // One page of up to 1000 each: a region with more is not a starting
+    // config anyone reviews by hand.
+    let services = bounded(
+        Op::ListWorkloads,
+        &parent,
+        &run.endpoint,
+        deadline,
+        run.services
+            .list_services()
+            .set_parent(&parent)
+            .set_page_size(1000)
+            .send(),
+    )
+    .await
+    .map_err(|e| fail("services", e))?;
+    out.extend(
+        services
+            .services
+            .iter()
+            .map(|s| (Workload::Service, google::last_segment(&s.name).to_string())),
+    );
+    let jobs = bounded(
+        Op::ListWorkloads,
+        &parent,
+        &run.endpoint,
+        deadline,
+        run.jobs
+            .list_jobs()
+            .set_parent(&parent)
+            .set_page_size(1000)
+            .send(),
+    )
+    .await
+    .map_err(|e| fail("jobs", e))?;
+    out.extend(
+        jobs.jobs
+            .iter()
+            .map(|j| (Workload::Job, google::last_segment(&j.name).to_string())),
+    );
+    let pools = bounded(
+        Op::ListWorkloads,
+        &parent,
+        &run.endpoint,
+        deadline,
+        run.worker_pools
+            .list_worker_pools()
+            .set_parent(&parent)
+            .set_page_size(1000)
+            .send(),
+    )
+    .await
+    .map_err(|e| fail("worker pools", e))?;
+    out.extend(pools.worker_pools.iter().map(|w| {
+        (
+            Workload::WorkerPool,
+            google::last_segment(&w.name).to_string(),
+        )
+    }));
+    Ok(out)
 }
 
 /// Builds the plan from env files (paths relative to `dir`).
@@ -390,6 +583,27 @@ pub fn render(plan: &Plan) -> String {
                 .collect();
             let _ = writeln!(s, "rename = {{ {} }}", pairs.join(", "));
         }
+        s.push('\n');
+    }
+    if !plan.workloads.is_empty() {
+        s.push_str("# Cloud Run, as listed by `--cloud-run`: every serving revision is read, and\n# secretKeyRefs and secret volumes are resolved through Secret Manager.\n");
+    }
+    for w in &plan.workloads {
+        let _ = writeln!(s, "[sources.{}]", toml_key(&w.name));
+        s.push_str("kind = \"cloud_run\"\n");
+        let _ = writeln!(s, "project = {}", toml_str(&w.project));
+        let _ = writeln!(s, "region = {}", toml_str(&w.region));
+        let field = match w.workload {
+            Workload::Service => "service",
+            Workload::Job => "job",
+            Workload::WorkerPool => "worker_pool",
+        };
+        let _ = writeln!(s, "{field} = {}", toml_str(&w.resource));
+        let _ = writeln!(
+            s,
+            "environment = {}   # guessed from the name: confirm",
+            toml_str(&w.environment)
+        );
         s.push('\n');
     }
 
@@ -691,8 +905,8 @@ mod tests {
         insta::assert_snapshot!(render(&plan(&dir, &discover(&dir))));
     }
 
-    #[test]
-    fn an_empty_directory_is_refused_and_nothing_is_written() {
+    #[tokio::test]
+    async fn an_empty_directory_is_refused_and_nothing_is_written() {
         let dir = dir_with(&[]);
         use clap::Parser as _;
         let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
@@ -701,9 +915,11 @@ mod tests {
             dir: dir.path().to_path_buf(),
             force: false,
             stdout: false,
+            cloud_run: None,
+            sandbox: false,
         };
         let mut out = Output::default();
-        let err = command(&args, &settings, &mut out).unwrap_err();
+        let err = command(&args, &settings, &mut out).await.unwrap_err();
         assert!(err.to_string().contains("no env files were found"), "{err}");
         assert!(!dir.path().join("driftgate.toml").exists());
     }

@@ -135,7 +135,7 @@ async fn dispatch(
         Command::Jwt(args) => jwt::command(args, settings, out).await,
         Command::Watch(args) => watch::command(&args, settings, out).await,
         Command::Sandbox(args) => sandbox::command(&args, settings, out).await,
-        Command::Init(args) => init::command(&args, settings, out),
+        Command::Init(args) => init::command(&args, settings, out).await,
         Command::Explain(args) => explain::command(&args, out),
         Command::Completions(args) => completions::command(&args, out),
         Command::Man => completions::man(out),

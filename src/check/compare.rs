@@ -26,13 +26,48 @@ impl Copy<'_> {
         &self.snapshot.name
     }
 
-    /// `staging_secrets (version 3)` when the version is known, else the name.
+    /// `staging_secrets (version 3)` when the version is known (`version 3
+    /// via alias current` for an alias), else the name; a value of a
+    /// revision with several containers names its container
+    /// (`staging_backend (container otel-collector, version 2)`).
     pub fn label(&self) -> String {
-        match &self.entry.origin {
-            Origin::SecretVersion {
-                resolved: Some(v), ..
-            } => format!("{} (version {v})", self.snapshot.name),
-            _ => self.snapshot.name.clone(),
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(c) = self
+            .entry
+            .location
+            .as_run()
+            .and_then(|r| r.container.as_deref())
+        {
+            parts.push(format!("container {c}"));
+        }
+        if let Origin::SecretVersion {
+            resolved: Some(v),
+            requested,
+            secret,
+            ..
+        } = &self.entry.origin
+        {
+            // A revision that reads another project's secret names it.
+            let foreign = self
+                .entry
+                .location
+                .as_run()
+                .is_some_and(|r| !secret.starts_with(&format!("projects/{}/", r.project)));
+            let version = if foreign {
+                format!("{secret} version {v}")
+            } else {
+                format!("version {v}")
+            };
+            if crate::source::secrets::is_alias(requested) {
+                parts.push(format!("{version} via alias {requested}"));
+            } else {
+                parts.push(version);
+            }
+        }
+        if parts.is_empty() {
+            self.snapshot.name.clone()
+        } else {
+            format!("{} ({})", self.snapshot.name, parts.join(", "))
         }
     }
 }

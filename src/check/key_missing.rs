@@ -247,15 +247,18 @@ enum Missing {
     Revisions(Vec<(String, Arc<RunLocation>)>),
 }
 
+/// Which serving views lack the key. A revision kept at 0% behind a tag is
+/// `stale-revision`'s business (a WARN), not a missing key of the service.
 fn missing_views(snap: &Snapshot, key: &str) -> Missing {
-    let lacking: Vec<&crate::source::View> = snap
-        .views
+    let serving: Vec<&crate::source::View> = snap.views.iter().filter(|v| v.is_serving()).collect();
+    let lacking: Vec<&crate::source::View> = serving
         .iter()
+        .copied()
         .filter(|v| !v.entries.contains_key(key))
         .collect();
     if lacking.is_empty() {
         Missing::Nowhere
-    } else if lacking.len() == snap.views.len() {
+    } else if lacking.len() == serving.len() {
         Missing::Everywhere
     } else {
         Missing::Revisions(

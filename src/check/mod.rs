@@ -20,6 +20,7 @@ mod probe_status;
 mod probe_unreachable;
 mod secret_plain_env;
 mod secret_unpinned;
+mod secret_version_disabled;
 mod source_empty;
 mod source_unavailable;
 mod stale_revision;
@@ -129,6 +130,7 @@ pub static CHECKS: &[&dyn Check] = &[
     &dotenv_syntax::DotenvSyntax,
     &duplicate_key::DuplicateKey,
     &checksum_mismatch::ChecksumMismatch,
+    &secret_version_disabled::SecretVersionDisabled,
     &key_missing::KeyMissing,
     &key_forbidden::KeyForbidden,
     &value_mismatch::ValueMismatch,
@@ -423,6 +425,7 @@ mod tests {
             "offline",
             "not-compared",
             "source-empty",
+            "secret-version-disabled",
         ] {
             assert!(find(id).is_some(), "{id} missing");
         }

@@ -1,16 +1,19 @@
-//! `secret-unpinned`: a Cloud Run `secretKeyRef` on `latest`.
+//! `secret-unpinned`: a Cloud Run `secretKeyRef` on `latest` or an alias.
 
 use super::{declare_check, impl_check, Context};
 use crate::report::{Finding, Status};
 use crate::source::{Kind, Origin};
 
 declare_check! {
-/// A Cloud Run `secretKeyRef` on `latest`.
+/// A Cloud Run `secretKeyRef` on `latest` or on a version alias.
 ///
-/// Status: WARN. A revision reads `latest` when it starts, so two instances of
-/// one revision can hold different values after a rotation, and a rollback does
-/// not roll the secret back. This is how a rotated JWT secret ends up verified
-/// with the old value by some instances and the new value by others.
+/// Status: WARN. A revision reads `latest` (or what an alias such as `current`
+/// points to) when an instance starts, so two instances of one revision can
+/// hold different values after a rotation, and a rollback does not roll the
+/// secret back. This is how a rotated JWT secret ends up verified with the old
+/// value by some instances and the new value by others. The message says which:
+/// `latest`, or the alias and the version it points to today. A file mounted
+/// from a secret volume is not this check's business: it is read afresh.
 ///
 /// Fix: pin the version in the service (`--set-secrets
 /// JWT_SECRET=jwt-secret-staging:4`) and deploy a new revision on rotation.
@@ -33,15 +36,20 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     requested,
                     resolved,
                     via_ref: true,
+                    mounted: false,
                     ..
                 } = &e.origin
                 else {
                     continue;
                 };
                 refs += 1;
-                if requested != "latest" {
+                let through = if requested == "latest" {
+                    "`latest`".to_string()
+                } else if crate::source::secrets::is_alias(requested) {
+                    format!("the alias `{requested}`")
+                } else {
                     continue;
-                }
+                };
                 let id = secret.rsplit('/').next().unwrap_or(secret).to_string();
                 if seen.contains(&(e.key.clone(), id.clone())) {
                     continue;
@@ -57,7 +65,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         SecretUnpinned::ID,
                         Status::Warn,
                         format!(
-                            "{} on {service} reads secret {id} through `latest`{now}: instances started before and after a rotation hold different values",
+                            "{} on {service} reads secret {id} through {through}{now}: instances started before and after a rotation hold different values",
                             e.key
                         ),
                     )
@@ -121,6 +129,37 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].status, Status::Pass);
+        // An alias on an env var moves without a deploy too; a mounted
+        // file is read afresh and left alone.
+        let mut alias = sv("3", t, None);
+        if let Origin::SecretVersion { requested, .. } = &mut alias {
+            *requested = "current".into();
+        }
+        let mut mounted = sv("4", t, None);
+        if let Origin::SecretVersion { mounted: m, .. } = &mut mounted {
+            *m = true;
+        }
+        let f = run_check(
+            run,
+            Kind::CloudRun,
+            vec![view(
+                "svc-1",
+                100,
+                t,
+                &[
+                    ("JWT_SECRET", "x", alias),
+                    ("/secrets/sa.json", "y", mounted),
+                ],
+            )],
+            vec![],
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message
+                .contains("reads secret jwt through the alias `current` (today version 3)"),
+            "{}",
+            f[0].message
+        );
         // Plain values and other kinds are not this check's business.
         let f = run_check(
             run,

@@ -10,9 +10,12 @@ declare_check! {
 ///
 /// Status: FAIL when serving revisions of one service hold different values (a
 /// 90/10 traffic split with two different JWT secrets: one request in ten fails
-/// to verify); WARN when a revision reads a secret through `latest` and was
-/// created before the newest enabled version of that secret, so its instances
-/// may still hold the old value.
+/// to verify); WARN when a revision kept at 0% behind a traffic tag holds a
+/// different value (only callers of its tag URL reach it, E2E suites among
+/// them), and when a revision reads a secret through `latest` and was created
+/// before the newest enabled version of that secret, so its instances may
+/// still hold the old value. Files mounted from secret volumes count like env
+/// vars.
 ///
 /// Fix: deploy a new revision (or move all traffic to the latest one) so that
 /// every serving revision reads the same secret version.
@@ -34,7 +37,12 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         deployed_before_rotation(cx, snap, &views, out);
         if out.len() == before {
             let names: Vec<String> = views.iter().map(|v| short(cx, snap, rev(v))).collect();
-            let msg = if views.len() == 1 {
+            let msg = if views.len() == 1 && rev(views[0]) == "template" {
+                format!(
+                    "the template of {} reads the newest enabled version of every secret it takes through `latest`",
+                    snap.display
+                )
+            } else if views.len() == 1 {
                 format!(
                     "the serving revision {} of {} reads the newest enabled version of every secret it takes through `latest`",
                     names[0], snap.display
@@ -66,6 +74,17 @@ fn rev(v: &View) -> &str {
     v.revision.as_ref().map_or("", |r| r.name.as_str())
 }
 
+/// `running revision ...-00041-qex`, or `revision ...-00040-abc behind tag
+/// `canary``.
+fn running(cx: &Context<'_>, snap: &Snapshot, v: &View) -> String {
+    match v.revision.as_ref().and_then(|r| r.tag.as_deref()) {
+        Some(tag) if !v.is_serving() => {
+            format!("revision {} behind tag `{tag}`", short(cx, snap, rev(v)))
+        }
+        _ => format!("running revision {}", short(cx, snap, rev(v))),
+    }
+}
+
 fn percent(v: &View) -> u32 {
     v.revision.as_ref().map_or(0, |r| r.traffic_percent)
 }
@@ -78,7 +97,7 @@ pub(super) fn short(cx: &Context<'_>, snap: &Snapshot, revision: &str) -> String
         .sources
         .get(&snap.name)
         .and_then(|s| match &s.kind {
-            SourceKind::CloudRun(c) => Some(c.service.as_str()),
+            SourceKind::CloudRun(c) => Some(c.name.as_str()),
             SourceKind::Dotenv(_)
             | SourceKind::Env(_)
             | SourceKind::Command(_)
@@ -148,8 +167,8 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                     };
                     (
                         format!(
-                            "running revision {} holds a different {key} than {} ({}% vs {}% of traffic)",
-                            short(cx, snap, rev(other)),
+                            "{} holds a different {key} than {} ({}% vs {}% of traffic)",
+                            running(cx, snap, other),
                             short(cx, snap, rev(primary)),
                             percent(other),
                             percent(primary)
@@ -165,8 +184,8 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                     };
                     (
                         format!(
-                            "running revision {} lacks {key}, which {} has ({}% vs {}% of traffic)",
-                            short(cx, snap, rev(lacks)),
+                            "{} lacks {key}, which {} has ({}% vs {}% of traffic)",
+                            running(cx, snap, lacks),
                             short(cx, snap, rev(has)),
                             percent(lacks),
                             percent(has)
@@ -181,8 +200,19 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                 (None, Some(_)) => primary,
                 _ => other,
             };
+            // A revision behind a tag at 0% serves only who calls its tag
+            // URL: worth a warning, not a failed gate.
+            let (status, hint) = match other.revision.as_ref().and_then(|r| r.tag.as_deref()) {
+                Some(tag) if !other.is_serving() => (
+                    Status::Warn,
+                    format!(
+                        "no traffic reaches it unless someone calls the `{tag}` tag URL (E2E tests often do); deploy the fix to it too, or remove the tag (`gcloud run services update-traffic --remove-tags {tag}`)"
+                    ),
+                ),
+                _ => (Status::Fail, hint),
+            };
             out.push(
-                Finding::new(StaleRevision::ID, Status::Fail, msg)
+                Finding::new(StaleRevision::ID, status, msg)
                     .keys([key])
                     .sources([snap.name.clone()])
                     .location_opt(revision_location(at))
@@ -282,6 +312,7 @@ environment = "staging"
             create_time: Some(ts(created)),
             newest_enabled: Some(resolved.into()),
             via_ref: true,
+            mounted: false,
             version_at_deploy: at_deploy.map(Into::into),
             crc32c_verified: true,
         }
@@ -297,6 +328,7 @@ environment = "staging"
             revision: Some(Revision {
                 name: name.into(),
                 traffic_percent: pct,
+                tag: None,
                 create_time: Some(ts(created)),
                 latest_ready: false,
                 location: crate::check::testutil::run_location(name).into(),

@@ -53,6 +53,7 @@ pub fn with_revision(mut s: Snapshot, rev: &str, percent: u32, pairs: &[(&str, &
         revision: Some(Revision {
             name: rev.into(),
             traffic_percent: percent,
+            tag: None,
             create_time: None,
             latest_ready: false,
             location: run_location(rev).into(),
@@ -81,6 +82,7 @@ pub fn run_location(rev: &str) -> RunLocation {
         project: "p".into(),
         region: "r".into(),
         resource: "svc".into(),
+        workload: crate::report::Workload::Service,
         revision: rev.into(),
         container: None,
     }

@@ -96,7 +96,10 @@ fn compare_copies(cx: &Context<'_>, key: &str, copies: &[compare::Copy<'_>]) -> 
     } else {
         let parts: Vec<String> = groups
             .iter()
-            .map(|g| format!("{} ({})", join_names(&g.sources()), show(g.value())))
+            .map(|g| {
+                let labels: Vec<String> = g.copies.iter().map(|c| c.label()).collect();
+                format!("{} ({})", join_names(&labels), show(g.value()))
+            })
             .collect();
         let hint = explain_difference(
             groups[0].value(),

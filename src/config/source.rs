@@ -151,16 +151,14 @@ impl SourceConfig {
     }
 
     /// The Google resources the source reads, as findings name them: a
-    /// Cloud Run service `project/region/service`, the secrets of a Secret
+    /// Cloud Run service, job or worker pool `project/region/name`, the secrets of a Secret
     /// Manager source `projects/p/secrets/s`. Empty for other kinds.
     pub fn resources(&self) -> Vec<String> {
         match &self.kind {
-            SourceKind::SecretManager(s) => s
-                .secrets
-                .values()
-                .map(|spec| crate::source::google::secret_name(&s.project, &spec.secret))
-                .collect(),
-            SourceKind::CloudRun(c) => vec![format!("{}/{}/{}", c.project, c.region, c.service)],
+            SourceKind::SecretManager(s) => {
+                s.secrets.values().map(|spec| s.secret_name(spec)).collect()
+            }
+            SourceKind::CloudRun(c) => vec![format!("{}/{}/{}", c.project, c.region, c.name)],
             SourceKind::Dotenv(_) | SourceKind::Env(_) | SourceKind::Command(_) => Vec::new(),
         }
     }
@@ -178,10 +176,7 @@ impl SourceConfig {
             SourceKind::SecretManager(s) => {
                 Some(Location::Resource(format!("projects/{}", s.project)))
             }
-            SourceKind::CloudRun(c) => Some(Location::Resource(format!(
-                "projects/{}/locations/{}/services/{}",
-                c.project, c.region, c.service
-            ))),
+            SourceKind::CloudRun(c) => Some(Location::Resource(c.resource_name())),
         }
     }
 }

@@ -51,6 +51,38 @@ pub enum Location {
     Resource(String),
 }
 
+/// What a Cloud Run resource is: it changes how its location is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Workload {
+    /// A service (revisions behind traffic).
+    #[default]
+    Service,
+    /// A job (read from its template).
+    Job,
+    /// A worker pool (revisions behind instance splits).
+    WorkerPool,
+}
+
+impl Workload {
+    /// `service`, `job`, `worker pool`: as sentences say it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Workload::Service => "service",
+            Workload::Job => "job",
+            Workload::WorkerPool => "worker pool",
+        }
+    }
+
+    /// The collection in resource names: `services`, `jobs`, `workerPools`.
+    pub fn collection(self) -> &'static str {
+        match self {
+            Workload::Service => "services",
+            Workload::Job => "jobs",
+            Workload::WorkerPool => "workerPools",
+        }
+    }
+}
+
 /// A Cloud Run revision (or a template), and optionally one container.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RunLocation {
@@ -60,6 +92,8 @@ pub struct RunLocation {
     pub region: String,
     /// Service, job or worker pool name.
     pub resource: String,
+    /// Which of the three `resource` is.
+    pub workload: Workload,
     /// Revision name, or `template`.
     pub revision: String,
     /// The container, named when the revision has several.
@@ -164,6 +198,7 @@ impl Location {
                 project: f(&r.project),
                 region: f(&r.region),
                 resource: f(&r.resource),
+                workload: r.workload,
                 revision: f(&r.revision),
                 container: r.container.as_deref().map(&mut *f),
             }),
@@ -236,13 +271,27 @@ impl RunLocation {
 }
 
 impl fmt::Display for RunLocation {
-    /// `run: p/us-central1/svc@svc-00042-abc`, then ` container NAME`.
+    /// `run: p/us-central1/svc@svc-00042-abc`, then ` container NAME`;
+    /// `run: p/us-central1/jobs/migrate` for a job (read from its
+    /// template), `run: p/r/workerPools/pool@pool-00003-xyz` for a pool.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "run: {}/{}/{}@{}",
-            self.project, self.region, self.resource, self.revision
-        )?;
+        match self.workload {
+            Workload::Service => write!(
+                f,
+                "run: {}/{}/{}@{}",
+                self.project, self.region, self.resource, self.revision
+            )?,
+            Workload::Job => write!(
+                f,
+                "run: {}/{}/jobs/{}",
+                self.project, self.region, self.resource
+            )?,
+            Workload::WorkerPool => write!(
+                f,
+                "run: {}/{}/workerPools/{}@{}",
+                self.project, self.region, self.resource, self.revision
+            )?,
+        }
         if let Some(c) = &self.container {
             write!(f, " container {c}")?;
         }
@@ -266,13 +315,22 @@ impl From<&str> for Location {
                 Some((r, c)) => (r, Some(c.to_string())),
                 None => (rest, None),
             };
-            let (path, revision) = run.split_once('@').expect("run: P/R/S@REV");
+            let (path, revision) = run.split_once('@').unwrap_or((run, "template"));
             let mut parts = path.splitn(3, '/');
             let mut next = || parts.next().unwrap_or_default().to_string();
+            let (project, region, rest) = (next(), next(), next());
+            let (workload, resource) = if let Some(j) = rest.strip_prefix("jobs/") {
+                (Workload::Job, j.to_string())
+            } else if let Some(w) = rest.strip_prefix("workerPools/") {
+                (Workload::WorkerPool, w.to_string())
+            } else {
+                (Workload::Service, rest)
+            };
             return Location::run(RunLocation {
-                project: next(),
-                region: next(),
-                resource: next(),
+                project,
+                region,
+                resource,
+                workload,
                 revision: revision.to_string(),
                 container,
             });
@@ -319,6 +377,7 @@ mod tests {
             project: "p".into(),
             region: "us-central1".into(),
             resource: "svc".into(),
+            workload: Workload::Service,
             revision: "svc-00042-abc".into(),
             container: None,
         };

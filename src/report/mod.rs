@@ -8,7 +8,7 @@ pub mod changes;
 pub mod location;
 pub mod render;
 
-pub use location::{Location, RunLocation};
+pub use location::{Location, RunLocation, Workload};
 
 use serde::Serialize;
 

@@ -171,7 +171,10 @@ impl Secrecy {
         if let Some(flag) = self.forced.get(key) {
             return *flag;
         }
-        name_looks_secret(key) || name_looks_secret(native) || value_looks_secret(value.expose())
+        name_looks_secret(key)
+            || name_looks_secret(native)
+            || is_mounted_file(native)
+            || value_looks_secret(value.expose())
     }
 
     /// True when a key is secret by its name or the config, whatever its value.
@@ -209,6 +212,13 @@ const SECRET_NAME_PARTS: &[&str] = &[
     "SIGNING",
     "SALT",
 ];
+
+/// True for a native key that is a path: a file a Cloud Run revision mounts
+/// from a Secret Manager volume (`/secrets/sa.json`), secret by where it
+/// comes from whatever its name.
+fn is_mounted_file(native: &str) -> bool {
+    native.starts_with('/')
+}
 
 /// True when a key's (or a header's) name says it holds a secret.
 pub fn name_looks_secret(key: &str) -> bool {

@@ -14,6 +14,7 @@ pub mod dotenv;
 pub mod env;
 pub mod google;
 pub mod secret_manager;
+pub mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,6 +118,16 @@ pub struct View {
     pub entries: IndexMap<String, Entry>,
 }
 
+impl View {
+    /// True unless this is a revision kept at 0% of the traffic behind a
+    /// tag: only someone who calls its tag URL reaches it.
+    pub fn is_serving(&self) -> bool {
+        self.revision
+            .as_ref()
+            .is_none_or(|r| r.traffic_percent > 0 || r.tag.is_none())
+    }
+}
+
 /// A Cloud Run revision a view was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
@@ -124,6 +135,8 @@ pub struct Revision {
     pub name: String,
     /// Share of traffic, 0-100.
     pub traffic_percent: u32,
+    /// The traffic tag that reaches it (`canary`), when it has one.
+    pub tag: Option<String>,
     /// Creation time, when known.
     pub create_time: Option<Timestamp>,
     /// True for the latest ready revision.
@@ -165,8 +178,11 @@ pub enum Origin {
         create_time: Option<Timestamp>,
         /// Newest enabled version of the secret, when known.
         newest_enabled: Option<String>,
-        /// True when this came through a Cloud Run `secretKeyRef`.
+        /// True when this came through a Cloud Run `secretKeyRef` or volume.
         via_ref: bool,
+        /// True for a file a Cloud Run revision or job mounts (a secret
+        /// volume): it is read afresh, so `secret-unpinned` leaves it alone.
+        mounted: bool,
         /// For a Cloud Run `secretKeyRef` on `latest`: the version that was
         /// the newest enabled one when the revision was created (what its
         /// instances most likely hold), when the version list was readable.
@@ -214,6 +230,22 @@ pub enum Issue {
         resource: Location,
         /// Why it is missing (deleted secret, no such version...).
         reason: String,
+    },
+    /// A reference to a secret version that is DISABLED or DESTROYED (or to
+    /// `latest` when no version is enabled): a broken configuration, not a
+    /// read failure (`secret-version-disabled`).
+    VersionDisabled {
+        /// Logical key.
+        key: String,
+        /// The version as referenced (`projects/p/secrets/s/versions/latest`).
+        requested: String,
+        /// The version it is (`projects/p/secrets/s/versions/3`).
+        resource: Location,
+        /// `DISABLED` or `DESTROYED`.
+        state: String,
+        /// The revision, job template or container that references it (for
+        /// Cloud Run), None for a `secret_manager` source.
+        referrer: Option<Location>,
     },
     /// A payload whose CRC32C does not match.
     ChecksumMismatch {
@@ -274,13 +306,16 @@ impl Snapshot {
         self.state == SourceState::Read
     }
 
-    /// True when this key could not be read (whole source, or that key).
+    /// True when this key could not be read (whole source, or that key: an
+    /// access that failed, or a version that is disabled).
     pub fn is_unreadable(&self, key: &str) -> bool {
         !self.is_read()
-            || self
-                .issues
-                .iter()
-                .any(|i| matches!(i, Issue::Unavailable { key: Some(k), .. } if k == key))
+            || self.issues.iter().any(|i| match i {
+                Issue::Unavailable { key: Some(k), .. } | Issue::VersionDisabled { key: k, .. } => {
+                    k == key
+                }
+                _ => false,
+            })
     }
 
     /// True when the key is known absent (read, and not there in any view).
@@ -298,7 +333,10 @@ impl Snapshot {
             && !self.issues.iter().any(|i| {
                 matches!(
                     i,
-                    Issue::Unavailable { .. } | Issue::NotFound { .. } | Issue::Syntax { .. }
+                    Issue::Unavailable { .. }
+                        | Issue::NotFound { .. }
+                        | Issue::Syntax { .. }
+                        | Issue::VersionDisabled { .. }
                 )
             })
     }
@@ -345,6 +383,8 @@ pub struct GatherContext {
     pub concurrency: usize,
     /// Google clients, built once and shared.
     pub google: Arc<google::Clients>,
+    /// Every secret version read, once per run whichever sources share it.
+    pub secrets: Arc<secrets::SecretCache>,
 }
 
 impl GatherContext {
@@ -356,6 +396,7 @@ impl GatherContext {
             limiter: Arc::new(tokio::sync::Semaphore::new(concurrency)),
             concurrency,
             google: Arc::new(google::Clients::new(timeout)),
+            secrets: Arc::default(),
         }
     }
 }

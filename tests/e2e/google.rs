@@ -384,10 +384,29 @@ versions = [{{ value = "x" }}, {{ value = "y", state = "DISABLED" }}]
     let big_entry = snap.get("BIG_KEY").expect("64 KiB secret read");
     assert_eq!(big_entry.value.len(), 65536);
     assert_eq!(big_entry.value.expose(), big);
+    // A disabled version is a broken reference (secret-version-disabled),
+    // not a read failure.
+    let disabled = snap
+        .issues
+        .iter()
+        .find_map(|i| match i {
+            Issue::VersionDisabled {
+                key,
+                resource,
+                state,
+                ..
+            } if key == "OFF_KEY" => Some((resource.to_string(), state.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no VersionDisabled for OFF_KEY: {:?}", snap.issues));
     assert_eq!(
-        unavailable_reason(&snap, "OFF_KEY"),
-        "projects/p/secrets/off/versions/2 is disabled: it cannot be accessed"
+        disabled,
+        (
+            "projects/p/secrets/off/versions/2".to_string(),
+            "DISABLED".to_string()
+        )
     );
+    assert!(snap.is_unreadable("OFF_KEY"));
     // `latest` skips the disabled version.
     assert_eq!(
         snap.get("ON_KEY").unwrap().location.to_string(),

@@ -4,6 +4,7 @@
 //! family.
 
 mod canary;
+mod cloud_run;
 mod core;
 mod coverage;
 mod example;

@@ -39,7 +39,7 @@ use google_cloud_gax::error::rpc::Code;
 use google_cloud_gax::error::Error as GaxError;
 use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
 use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt as _};
-use google_cloud_run_v2::client::{Revisions, Services};
+use google_cloud_run_v2::client::{Jobs, Revisions, Services, WorkerPools};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use tokio::sync::Mutex;
 
@@ -135,6 +135,14 @@ pub enum Op {
     GetService,
     /// `revisions.get`.
     GetRevision,
+    /// `jobs.get`.
+    GetJob,
+    /// `workerPools.get`.
+    GetWorkerPool,
+    /// `services.list`, `jobs.list`, `workerPools.list` (`init --cloud-run`).
+    ListWorkloads,
+    /// `secrets.get` (the aliases a secret defines).
+    GetSecret,
 }
 
 impl Op {
@@ -145,14 +153,22 @@ impl Op {
             Op::GetVersion => "secretmanager.versions.get",
             Op::GetService => "run.services.get",
             Op::GetRevision => "run.revisions.get",
+            Op::GetJob => "run.jobs.get",
+            Op::GetWorkerPool => "run.workerPools.get",
+            Op::ListWorkloads => "run.services.list",
+            Op::GetSecret => "secretmanager.secrets.get",
         }
     }
 
     /// The API, as messages name it.
     pub fn service(self) -> &'static str {
         match self {
-            Op::AccessVersion | Op::GetVersion => "Secret Manager",
-            Op::GetService | Op::GetRevision => "Cloud Run",
+            Op::AccessVersion | Op::GetVersion | Op::GetSecret => "Secret Manager",
+            Op::GetService
+            | Op::GetRevision
+            | Op::GetJob
+            | Op::GetWorkerPool
+            | Op::ListWorkloads => "Cloud Run",
         }
     }
 
@@ -160,8 +176,12 @@ impl Op {
     pub fn role(self) -> &'static str {
         match self {
             Op::AccessVersion => "roles/secretmanager.secretAccessor",
-            Op::GetVersion => "roles/secretmanager.viewer",
-            Op::GetService | Op::GetRevision => "roles/run.viewer",
+            Op::GetVersion | Op::GetSecret => "roles/secretmanager.viewer",
+            Op::GetService
+            | Op::GetRevision
+            | Op::GetJob
+            | Op::GetWorkerPool
+            | Op::ListWorkloads => "roles/run.viewer",
         }
     }
 }
@@ -330,7 +350,7 @@ impl GoogleError {
                 "check the endpoint (`endpoint =` in the source, {} / {}): Google's answers are a few KiB",
                 SECRET_MANAGER_ENV, CLOUD_RUN_ENV
             )),
-            GoogleError::Unreachable { .. } => Some(format!(
+            GoogleError::Unreachable { .. } | GoogleError::NotGoogle { .. } => Some(format!(
                 "check the endpoint (`endpoint =` in the source, {} / {}) and the network",
                 SECRET_MANAGER_ENV, CLOUD_RUN_ENV
             )),
@@ -624,6 +644,10 @@ pub struct CloudRun {
     pub services: Services,
     /// Revisions.
     pub revisions: Revisions,
+    /// Jobs.
+    pub jobs: Jobs,
+    /// Worker pools.
+    pub worker_pools: WorkerPools,
     /// Endpoint URL, for messages.
     pub endpoint: String,
     /// The gateway the clients talk through.
@@ -804,6 +828,24 @@ impl Clients {
                 .await
                 .map_err(|e| build_error(&e, &shown))?;
             let revisions = Revisions::builder()
+                .with_credentials(creds.clone())
+                .with_retry_policy(self.retry_policy())
+                .with_retry_throttler(self.throttler())
+                .with_backoff_policy(self.backoff())
+                .with_endpoint(gateway.url.clone())
+                .build()
+                .await
+                .map_err(|e| build_error(&e, &shown))?;
+            let jobs = Jobs::builder()
+                .with_credentials(creds.clone())
+                .with_retry_policy(self.retry_policy())
+                .with_retry_throttler(self.throttler())
+                .with_backoff_policy(self.backoff())
+                .with_endpoint(gateway.url.clone())
+                .build()
+                .await
+                .map_err(|e| build_error(&e, &shown))?;
+            let worker_pools = WorkerPools::builder()
                 .with_credentials(creds)
                 .with_retry_policy(self.retry_policy())
                 .with_retry_throttler(self.throttler())
@@ -815,6 +857,8 @@ impl Clients {
             Ok(CloudRun {
                 services,
                 revisions,
+                jobs,
+                worker_pools,
                 endpoint: shown.clone(),
                 _gateway: gateway,
             })
@@ -859,12 +903,27 @@ fn build_error(e: &google_cloud_gax::client_builder::Error, endpoint: &str) -> G
 }
 
 /// Full resource name of a secret: a short id gets `projects/P/secrets/`.
+/// A full name (another project's, by id or by number) is kept as written.
 pub fn secret_name(project: &str, secret: &str) -> String {
+    secret_name_in(project, None, secret)
+}
+
+/// [`secret_name`] for a secret that may be regional: a short id gets
+/// `projects/P/locations/L/secrets/` when `location` is set.
+pub fn secret_name_in(project: &str, location: Option<&str>, secret: &str) -> String {
     if secret.starts_with("projects/") {
         secret.trim_end_matches('/').to_string()
     } else {
-        format!("projects/{project}/secrets/{secret}")
+        match location {
+            Some(l) => format!("projects/{project}/locations/{l}/secrets/{secret}"),
+            None => format!("projects/{project}/secrets/{secret}"),
+        }
     }
+}
+
+/// Secret Manager's regional endpoint for a location.
+pub fn regional_endpoint(location: &str) -> String {
+    format!("https://secretmanager.{location}.rep.googleapis.com")
 }
 
 /// The last path segment (`projects/p/secrets/s/versions/3` -> `3`).
