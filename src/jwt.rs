@@ -928,6 +928,7 @@ mod tests {
             issues: vec![],
             display: "Cloud Run service s".into(),
             elapsed: std::time::Duration::ZERO,
+            urls: Vec::new(),
         };
         let snaps: IndexMap<String, Snapshot> = [("run".to_string(), snap)].into_iter().collect();
         let got = candidates(&snaps, |e| e.key.contains("SECRET"));

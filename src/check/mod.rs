@@ -33,6 +33,7 @@ mod ws_subprotocol;
 
 pub mod compare;
 pub mod coverage;
+pub mod incidents;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
@@ -261,10 +262,60 @@ impl<'a> Context<'a> {
         self.secrecy.key_is_secret(key)
     }
 
+    /// The source holding the settings of the service a probe talks to: its
+    /// `target`, else the read Cloud Run source whose URLs have the probe
+    /// URL's host. None when neither says.
+    pub fn probe_target(&self, o: &ProbeOutcome) -> Option<&Snapshot> {
+        let probe = self.config.probes.iter().find(|p| p.name == o.name)?;
+        if let Some(t) = &probe.target {
+            return self.snapshots.get(t).filter(|s| s.is_read());
+        }
+        let request = match &o.location {
+            crate::report::Location::Probe {
+                request: Some(r), ..
+            } => r.as_str(),
+            _ => return None,
+        };
+        let host = url_host(request.rsplit(' ').next().unwrap_or(request))?;
+        self.snapshots
+            .values()
+            .filter(|s| s.is_read())
+            .find(|s| s.urls.iter().any(|u| url_host(u) == Some(host)))
+    }
+
+    /// True when an earlier source of the run reads the same Cloud Run
+    /// workload the same way (same resource, revisions and container): its
+    /// findings would only repeat the earlier source's.
+    pub fn repeats_workload(&self, snap: &Snapshot) -> bool {
+        let key = |name: &str| match self.config.sources.get(name).map(|s| &s.kind) {
+            Some(crate::config::SourceKind::CloudRun(c)) => {
+                Some((c.resource_name(), c.revision.clone(), c.container.clone()))
+            }
+            _ => None,
+        };
+        let Some(mine) = key(&snap.name) else {
+            return false;
+        };
+        self.snapshots
+            .keys()
+            .take_while(|n| **n != snap.name)
+            .any(|n| key(n).as_ref() == Some(&mine))
+    }
+
     /// Snapshots of these source names that were selected, in the given order.
     pub fn selected<'s>(&'s self, names: &'s [String]) -> impl Iterator<Item = &'s Snapshot> + 's {
         names.iter().filter_map(|n| self.snapshots.get(n))
     }
+}
+
+/// The host of `scheme://host[:port]/...`, lower-cased comparisons left to
+/// the caller (hosts in URLs Google returns are lower case).
+fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then_some(host)
 }
 
 /// A redactor that knows every secret the sources read (as `secrecy`
@@ -351,7 +402,9 @@ pub fn report(cx: &Context<'_>, selection: &Selection, strict: bool) -> Report {
         crate::time::Timestamp::from_unix(cx.now as i64).day(),
     );
     let config = cx.config;
+    let incidents = incidents::group(cx, &findings);
     Report {
+        incidents,
         findings,
         coverage: coverage::measure(cx),
         strict,

@@ -75,17 +75,15 @@ fn judge(
         let mut keys = Vec::new();
         let mut sources = Vec::new();
         if matches!(status, 401 | 403) {
-            if let Some((_, source, key)) = obs
+            if let Some((header, source, key)) = obs
                 .header_refs
                 .iter()
                 .find(|(_, _, key)| cx.is_secret(key, None))
             {
-                message.push_str(&format!(
-                    ": the {key} in {source} is not the one the service holds"
-                ));
                 keys.push(key.clone());
                 sources.push(source.clone());
-                let (h, others) = key_hint(cx, source, key);
+                let (sentence, h, others) = refused_key(cx, o, header, source, key);
+                message.push_str(&sentence);
                 sources.extend(others);
                 hint = Some(h);
             }
@@ -141,6 +139,64 @@ fn judge(
             millis(resp.elapsed)
         ),
     )
+}
+
+/// Why a key sent in a header was refused, compared with what the probe's
+/// target holds: (sentence, hint, sources it names). When the target holds
+/// the very value sent, the value is not the cause and the sentence says so.
+fn refused_key(
+    cx: &Context<'_>,
+    o: &ProbeOutcome,
+    header: &str,
+    source: &str,
+    key: &str,
+) -> (String, String, Vec<String>) {
+    let sent = cx.snapshots.get(source).and_then(|s| s.get(key));
+    let Some(target) = cx.probe_target(o) else {
+        let (h, others) = key_hint(cx, source, key);
+        return (
+            format!(": the service refused the {key} sent from {source} (in `{header}`)"),
+            format!("{h} (set `target` on the probe to compare with what the service holds)"),
+            others,
+        );
+    };
+    let t = target.name.as_str();
+    let held = target.get(key);
+    match (sent, held) {
+        (Some(sent), Some(held)) if sent.value == held.value => (
+            format!(
+                ": the {key} sent from {source} equals the one {t} holds: the value is not the cause; the service refuses it for another reason (header name, path, query parameter, or it reads another variable)"
+            ),
+            format!(
+                "check that the service reads the key from the `{header}` header and on this path, and which variable it reads"
+            ),
+            vec![t.to_string()],
+        ),
+        (Some(sent), Some(held)) => {
+            let label = super::compare::Copy {
+                snapshot: target,
+                entry: held,
+            }
+            .label();
+            (
+                format!(
+                    ": the {key} sent from {source} is not the one {label} holds ({})",
+                    super::compare::lengths(&sent.value, &held.value)
+                ),
+                format!("write the value {t} runs with into {source}, or deploy {source}'s value to {t}"),
+                vec![t.to_string()],
+            )
+        }
+        (_, None) => (
+            format!(": {t}, the service the probe talks to, holds no {key}"),
+            format!("deploy {key} to {t}, or check the variable name the service reads"),
+            vec![t.to_string()],
+        ),
+        (None, Some(_)) => {
+            let (h, others) = key_hint(cx, source, key);
+            (format!(": the service refused the {key} sent from {source}"), h, others)
+        }
+    }
 }
 
 /// The hint for a refused key: which other source holds another value.
@@ -332,6 +388,7 @@ expect = "rejected"
                     issues: vec![],
                     display: name.into(),
                     elapsed: std::time::Duration::ZERO,
+                    urls: Vec::new(),
                 },
             );
         }
@@ -390,7 +447,7 @@ expect = "rejected"
                 r#"{"detail":"Invalid E2E bypass key"}"#,
                 None,
                 Status::Fail,
-                r#"bypass answered 401 {"detail":"Invalid E2E bypass key"}: the E2E_OAUTH_SIMULATION_KEY in staging_file is not the one the service holds"#,
+                r#"bypass answered 401 {"detail":"Invalid E2E bypass key"}: the service refused the E2E_OAUTH_SIMULATION_KEY sent from staging_file (in `X-E2E-Bypass-Key`)"#,
                 Some("staging_secrets ("),
             ),
             (
@@ -399,7 +456,7 @@ expect = "rejected"
                 r#"{"detail":"Invalid E2E bypass key"}"#,
                 None,
                 Status::Fail,
-                "is not the one the service holds",
+                "the service refused the E2E_OAUTH_SIMULATION_KEY sent from staging_file",
                 Some("staging_secrets agrees with staging_file"),
             ),
             (
@@ -448,6 +505,46 @@ expect = "rejected"
                 f.shown_location().as_deref(),
                 Some("probe bypass (POST https://auth.example/auth/e2e/test-auth)")
             );
+        }
+    }
+
+    /// The probe's target (found by the URL's host) holds the very key
+    /// sent: the value is not the cause, whatever another copy holds.
+    #[test]
+    fn a_refusal_is_compared_with_what_the_target_holds() {
+        let config = config();
+        let key = "bypass-key-aaaaaaaaaaaa";
+        for (held, needle, hint_needle) in [
+            (
+                key,
+                "the E2E_OAUTH_SIMULATION_KEY sent from staging_file equals the one staging_auth holds: the value is not the cause",
+                "reads the key from the `X-E2E-Bypass-Key` header",
+            ),
+            (
+                "bypass-key-cccccccccccccc",
+                "the E2E_OAUTH_SIMULATION_KEY sent from staging_file is not the one staging_auth holds (23 vs 25 bytes)",
+                "write the value staging_auth runs with into staging_file",
+            ),
+        ] {
+            // staging_secrets differs by a trailing newline: not the cause.
+            let mut snaps = snapshots(key, &format!("{key}\n"));
+            let mut auth = snaps["staging_secrets"].clone();
+            auth.name = "staging_auth".into();
+            auth.kind = Kind::CloudRun;
+            auth.urls = vec!["https://auth.example".into()];
+            for e in auth.views[0].entries.values_mut() {
+                e.value = Secret::new(held);
+            }
+            snaps.insert("staging_auth".into(), auth);
+            let probes = vec![http_outcome(401, "{}", None)];
+            let cx = Context::new(&config, &snaps, &probes, 0);
+            let mut out = Vec::new();
+            run(&cx, &mut out);
+            assert_eq!(out.len(), 1);
+            assert!(out[0].message.contains(needle), "{}", out[0].message);
+            let hint = out[0].hint.as_deref().unwrap_or_default();
+            assert!(hint.contains(hint_needle), "{hint}");
+            assert!(!hint.contains("staging_secrets"), "{hint}");
         }
     }
 

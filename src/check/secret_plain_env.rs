@@ -7,7 +7,11 @@ use crate::source::{Kind, Origin};
 declare_check! {
 /// A secret key set as a plain value on Cloud Run instead of a `secretKeyRef`.
 ///
-/// Status: WARN. A plain env var is visible to everyone with `run.services.get`
+/// Status: WARN, for values that are credentials: the config marks the key
+/// secret, the value looks like one, or the name says secret and the value is
+/// not plainly something else (a file path such as
+/// `GOOGLE_APPLICATION_CREDENTIALS=/secrets/sa.json`, a URL without userinfo,
+/// a number or a flag). A plain env var is visible to everyone with `run.services.get`
 /// (`gcloud run services describe` prints it), is copied into every revision,
 /// and does not follow rotations in Secret Manager, so it drifts silently.
 ///
@@ -19,7 +23,7 @@ impl_check!(SecretPlainEnv, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != Kind::CloudRun {
+        if !snap.is_read() || snap.kind != Kind::CloudRun || cx.repeats_workload(snap) {
             continue;
         }
         let service = snap.display.clone();
@@ -28,7 +32,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             for e in view.entries.values() {
                 if e.origin != Origin::Plain
                     || seen.contains(&e.key.as_str())
-                    || !cx.is_secret(&e.key, Some(&e.value))
+                    || !is_credential(cx, &e.key, e.value.expose())
                 {
                     continue;
                 }
@@ -65,6 +69,32 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// A plain value worth moving to Secret Manager: the config says the key
+/// is secret, the value looks like a credential, or the name says secret
+/// and the value is not plainly something else (a file path such as
+/// `/secrets/sa.json` for GOOGLE_APPLICATION_CREDENTIALS, a URL without
+/// credentials, a number, a flag).
+fn is_credential(cx: &Context<'_>, key: &str, value: &str) -> bool {
+    if let Some(forced) = cx.config.keys.get(key).and_then(|k| k.secret) {
+        return forced;
+    }
+    if crate::secret::value_looks_secret(value) {
+        return true;
+    }
+    let v = value.trim();
+    let plainly_not = v.is_empty()
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("~/")
+        || v.contains("://")
+        || v.parse::<f64>().is_ok()
+        || matches!(
+            v.to_ascii_lowercase().as_str(),
+            "true" | "false" | "yes" | "no" | "on" | "off"
+        );
+    crate::secret::name_looks_secret(key) && !plainly_not
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +115,28 @@ mod tests {
             (
                 vec![("JWT_SECRET", "x", sv("1", t, None))],
                 Some((Status::Pass, "")),
+            ),
+            // A path to a mounted key file is not the credential itself.
+            (
+                vec![(
+                    "GOOGLE_APPLICATION_CREDENTIALS",
+                    "/secrets/sa.json",
+                    Origin::Plain,
+                )],
+                Some((Status::Pass, "")),
+            ),
+            (
+                vec![("CACHE_TOKEN_TTL", "3600", Origin::Plain)],
+                Some((Status::Pass, "")),
+            ),
+            // A credential under an innocent name still warns.
+            (
+                vec![(
+                    "UPSTREAM",
+                    "https://svc:s3cr3t-pa55w0rd@upstream.example",
+                    Origin::Plain,
+                )],
+                Some((Status::Warn, "UPSTREAM")),
             ),
         ] {
             let f = run_check(

@@ -23,7 +23,7 @@ impl_check!(SecretUnpinned, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != Kind::CloudRun {
+        if !snap.is_read() || snap.kind != Kind::CloudRun || cx.repeats_workload(snap) {
             continue;
         }
         let mut seen: Vec<(String, String)> = Vec::new();

@@ -44,6 +44,7 @@ pub fn snap(name: &str, env: &str, kind: Kind, pairs: &[(&str, &str)]) -> Snapsh
             name.to_string()
         },
         elapsed: std::time::Duration::ZERO,
+        urls: Vec::new(),
     }
 }
 

@@ -20,6 +20,11 @@ declare_check! {
 /// did not close the connection within 500 ms (or before `expect_message`
 /// arrived). PASS: the socket opened and stayed open.
 ///
+/// The hint compares the token with what the probe's `target` holds (or, with
+/// no target, names the secret that signed it): when the token verifies with
+/// the server's own secret, the signature is not the cause and the hint says
+/// so, naming another probe the same token opened.
+///
 /// Fix: compare the server's JWT secret with the signer's (value-mismatch,
 /// jwt-signature findings) and the transport the server expects.
     WsRejected, "ws-rejected", AuthPath
@@ -74,14 +79,7 @@ fn judge(
         }
     };
     let with = obs.token_phrase();
-    let secret_hint = |what: &str| {
-        let from = origin
-            .as_deref()
-            .map_or(String::new(), |o| format!(" (the token came from {o})"));
-        format!(
-            "{what}: servers often say this when the token's signature does not verify with their JWT secret{from}: see the jwt-signature and value-mismatch findings for JWT_SECRET"
-        )
-    };
+    let secret_hint = |what: &str| token_diagnosis(cx, o, obs, origin.as_deref(), what);
     let f = |status, msg: String| {
         Finding::new(WsRejected::ID, status, msg).location(o.location.clone())
     };
@@ -193,6 +191,104 @@ fn judge(
     })
 }
 
+/// Why a token may have been refused, from what the probe's target holds:
+/// the token verifies with one of its secrets (then the signature is not the
+/// cause, and another probe the same token opened says where to look), or
+/// with none of them (which secrets, by the config's own names).
+fn token_diagnosis(
+    cx: &Context<'_>,
+    o: &ProbeOutcome,
+    obs: &Observation,
+    origin: Option<&str>,
+    what: &str,
+) -> String {
+    let from = origin.map_or(String::new(), |o| format!(" (the token came from {o})"));
+    let opened_by_same = opened_with_same_token(cx, o, origin);
+    let Some(token) = obs.token.as_ref() else {
+        return format!("{what}{from}: see the jwt-signature and value-mismatch findings");
+    };
+    let target = cx.probe_target(o);
+    let candidates = match target {
+        Some(t) => {
+            let one: indexmap::IndexMap<String, crate::source::Snapshot> =
+                std::iter::once((t.name.clone(), t.clone())).collect();
+            crate::jwt::candidates(&one, |e| cx.entry_is_secret(e))
+        }
+        None => crate::jwt::candidates(cx.snapshots, |e| cx.entry_is_secret(e)),
+    };
+    let (signers, _) = crate::jwt::name_signers(token.expose(), &candidates);
+    let names = |cs: &[&crate::jwt::Candidate]| {
+        super::compare::join_names(&cs.iter().map(|c| c.label.clone()).collect::<Vec<_>>())
+    };
+    let transport = match obs.transport {
+        WsTransport::Query => {
+            let param = ws_probe(cx, &o.name).map_or("token", |p| p.query_param.as_str());
+            format!("the query parameter `{param}`")
+        }
+        t => transport_name(t).to_string(),
+    };
+    match (target, signers.is_empty()) {
+        (Some(t), false) => {
+            let also = opened_by_same
+                .map(|p| format!("; the same token opened {p}"))
+                .unwrap_or_default();
+            format!(
+                "{what}{from}; the token verifies with {} that {} holds, so the signature is not the cause{also}: the server refuses it for another reason (where it reads the token: sent as {transport}; the path; a claim it checks)",
+                names(&signers),
+                t.name
+            )
+        }
+        (Some(t), true) => {
+            let keys: Vec<String> = candidates.iter().map(|c| c.label.clone()).collect();
+            if keys.is_empty() {
+                format!(
+                    "{what}{from}: {} holds no secret to verify it with: check which variable the server reads",
+                    t.name
+                )
+            } else {
+                format!(
+                    "{what}{from}: the token verifies with none of the secrets {} holds ({}): the signer and the server hold different values (see the value-mismatch and jwt-signature findings)",
+                    t.name,
+                    super::compare::join_names(&keys)
+                )
+            }
+        }
+        (None, false) => format!(
+            "{what}{from}: the token is signed with {}; if the server holds another value for it, that is the cause (set `target` on the probe to compare with what the server holds)",
+            names(&signers)
+        ),
+        (None, true) => format!(
+            "{what}{from}: the token is signed with no secret a source holds; see the jwt-signature findings"
+        ),
+    }
+}
+
+/// Another open-expected WebSocket probe that opened with a token from the
+/// same origin.
+fn opened_with_same_token(
+    cx: &Context<'_>,
+    o: &ProbeOutcome,
+    origin: Option<&str>,
+) -> Option<String> {
+    let origin = origin?;
+    cx.probes
+        .iter()
+        .filter(|other| other.name != o.name)
+        .find(|other| {
+            let same = ws_probe(cx, &other.name)
+                .and_then(token_origin)
+                .is_some_and(|x| x == origin);
+            same && matches!(
+                &other.result,
+                ProbeResult::Websocket(Observation {
+                    outcome: WsOutcome::Open { .. },
+                    ..
+                })
+            )
+        })
+        .map(|p| p.name.clone())
+}
+
 fn transport_name(t: WsTransport) -> &'static str {
     match t {
         WsTransport::Header => "an Authorization header",
@@ -235,6 +331,7 @@ pub(super) mod tests {
                 sent: vec![],
                 transport: WsTransport::Subprotocol,
                 sent_token: token,
+                token: None,
                 extra_headers: vec![],
                 offered_subprotocols: offered,
                 outcome,

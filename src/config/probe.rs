@@ -34,6 +34,7 @@ pub(crate) enum RawProbe {
         #[serde(default)]
         retries: u32,
         timeout: Option<String>,
+        target: Option<String>,
     },
     Jwt {
         name: String,
@@ -62,6 +63,7 @@ pub(crate) enum RawProbe {
         send: Option<String>,
         expect_message: Option<String>,
         timeout: Option<String>,
+        target: Option<String>,
     },
 }
 
@@ -128,6 +130,10 @@ pub struct ProbeConfig {
     pub name: String,
     /// Kind-specific settings.
     pub kind: ProbeKind,
+    /// The source that holds the settings of the service the probe talks
+    /// to (`target = "staging_auth"`); without it, inferred at run time from
+    /// the URL's host and the Cloud Run sources' URLs.
+    pub target: Option<String>,
     /// Line in the config file.
     pub line: usize,
 }
@@ -558,9 +564,26 @@ fn validate_one(
             })
         }
     };
+    let target = match raw {
+        RawProbe::Http { target, .. } | RawProbe::Websocket { target, .. } => target.clone(),
+        RawProbe::Jwt { .. } => None,
+    };
+    if let Some(t) = &target {
+        if !v.has_source(t) {
+            return Err(v.err(
+                v.field_span(span, "target"),
+                format!(
+                    "{}: `{t}` is not a source {}",
+                    field("target"),
+                    v.known_sources()
+                ),
+            ));
+        }
+    }
     Ok(ProbeConfig {
         name,
         kind,
+        target,
         line: v.line(span),
     })
 }

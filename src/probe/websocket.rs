@@ -44,6 +44,9 @@ pub struct Observation {
     pub transport: WsTransport,
     /// True when a token was sent.
     pub sent_token: bool,
+    /// The token sent, raw (never shown): a diagnosis checks which of the
+    /// target's secrets verify it.
+    pub token: Option<Secret>,
     /// Names of the extra request headers sent (`X-E2E-Test`).
     pub extra_headers: Vec<String>,
     /// True when subprotocols were offered.
@@ -161,6 +164,7 @@ pub async fn run(
         sent: resolved.sent,
         transport: p.transport,
         sent_token: resolved.token.is_some(),
+        token: resolved.token.clone(),
         extra_headers: p.headers.keys().cloned().collect(),
         offered_subprotocols: offered,
         outcome,
@@ -579,6 +583,7 @@ mod tests {
             sent: vec![],
             transport: WsTransport::Subprotocol,
             sent_token: true,
+            token: None,
             extra_headers: vec![],
             offered_subprotocols: true,
             outcome: WsOutcome::NoSubprotocolEcho,

@@ -298,6 +298,19 @@ pub struct Report {
     pub config: ConfigTables,
     /// What the run read and compared (JSON `coverage`).
     pub coverage: Coverage,
+    /// Failures that share one root cause (JSON `incidents`).
+    pub incidents: Vec<Incident>,
+}
+
+/// Failures that share one root cause (PRODUCT.md, "Incidents").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// A stable name (`jwt-secret`, from the root finding's key).
+    pub id: String,
+    /// One sentence: the root finding's, and what else it explains.
+    pub cause: String,
+    /// Indices into the report's findings, the root first.
+    pub findings: Vec<usize>,
 }
 
 /// What a run read and compared (JSON `coverage`, PRODUCT.md "Coverage").
@@ -517,6 +530,9 @@ impl Report {
         };
         for f in &mut self.findings {
             f.map_texts(&mut next);
+        }
+        for i in &mut self.incidents {
+            i.cause = clean(&redactor.scrub_cow(&i.cause));
         }
     }
 

@@ -236,6 +236,8 @@ impl Target {
 struct Workloads {
     latest_ready: String,
     targets: Vec<Target>,
+    /// Where it answers (a service's `uri`, `urls` and tag URLs).
+    urls: Vec<String>,
 }
 
 fn unavailable(snap: &mut Snapshot, resource: String, e: &GoogleError, op: Op) {
@@ -326,12 +328,19 @@ async fn workload(
                 &settings.revision,
             );
             if settings.revision == RevisionSelect::Template {
-                let t = svc.template.unwrap_or_default();
+                let t = svc.template.clone().unwrap_or_default();
                 targets.push(Target::template(t.containers, t.volumes));
             }
+            let mut urls: Vec<String> = std::iter::once(svc.uri.clone())
+                .chain(svc.urls.iter().cloned())
+                .chain(svc.traffic_statuses.iter().map(|t| t.uri.clone()))
+                .filter(|u| !u.is_empty())
+                .collect();
+            urls.dedup();
             Ok(Workloads {
                 latest_ready,
                 targets,
+                urls,
             })
         }
         Workload::WorkerPool => {
@@ -364,6 +373,7 @@ async fn workload(
             Ok(Workloads {
                 latest_ready,
                 targets,
+                urls: Vec::new(),
             })
         }
         Workload::Job => {
@@ -383,6 +393,7 @@ async fn workload(
             Ok(Workloads {
                 latest_ready: String::new(),
                 targets: vec![t],
+                urls: Vec::new(),
             })
         }
     }
@@ -411,6 +422,7 @@ pub async fn read(cfg: &SourceConfig, settings: &Settings, cx: &GatherContext) -
     let Workloads {
         latest_ready,
         mut targets,
+        urls,
     } = match workload(&run, cx, settings, &resource).await {
         Ok(w) => w,
         Err((op, e)) => {
@@ -418,6 +430,7 @@ pub async fn read(cfg: &SourceConfig, settings: &Settings, cx: &GatherContext) -
             return snap;
         }
     };
+    snap.urls = urls;
 
     // Read each revision (a template needs no request).
     let fetched = futures::future::join_all(targets.iter().map(|t| {

@@ -96,6 +96,9 @@ pub struct Snapshot {
     pub display: String,
     /// How long reading took.
     pub elapsed: std::time::Duration,
+    /// The URLs a Cloud Run service answers at (`uri`, `urls`, tag URLs):
+    /// how a probe finds the source that holds its target's settings.
+    pub urls: Vec<String>,
 }
 
 /// Whether a source could be read.
@@ -288,6 +291,7 @@ impl Snapshot {
             issues: Vec::new(),
             display: display.into(),
             elapsed: std::time::Duration::ZERO,
+            urls: Vec::new(),
         }
     }
 

@@ -172,11 +172,12 @@ fn probes_wrong_bypass_key_shows_the_401_and_names_the_other_copy() {
     let f = one(&report, "probe-status", "FAIL", "e2e-bypass");
     assert_eq!(
         message(f),
-        r#"e2e-bypass answered 401 {"detail":"Invalid E2E bypass key"}: the E2E_OAUTH_SIMULATION_KEY in staging_file is not the one the service holds"#
+        r#"e2e-bypass answered 401 {"detail":"Invalid E2E bypass key"}: the service refused the E2E_OAUTH_SIMULATION_KEY sent from staging_file (in `X-E2E-Bypass-Key`)"#
     );
     assert!(
         hint(f).contains("staging_secrets (")
-            && hint(f).contains("another E2E_OAUTH_SIMULATION_KEY"),
+            && hint(f).contains("another E2E_OAUTH_SIMULATION_KEY")
+            && hint(f).contains("set `target` on the probe"),
         "{f}"
     );
     assert_eq!(f["keys"], serde_json::json!(["E2E_OAUTH_SIMULATION_KEY"]));

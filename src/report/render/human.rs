@@ -1,8 +1,11 @@
 //! The `human` format: what a developer reads in a terminal.
 //!
-//! Findings are grouped by section (sources, consistency, hygiene, auth
-//! path), each a status, the check id and the sentence, with the location
-//! and hint on their own lines; then one summary line. Colour only when the
+//! The report opens with the incidents (a cause, then the failures it
+//! explains), then the other findings that are not PASS, worst first, each
+//! a status, the check id and the sentence with the location and hint on
+//! their own lines; then every PASS, one line each; then the coverage line
+//! and the summary line. With sixty findings, every FAIL is on the first
+//! screen. Colour only when the
 //! caller says so (a terminal, no `NO_COLOR`, no `--no-color`).
 
 use std::fmt::Write as _;
@@ -10,58 +13,71 @@ use std::fmt::Write as _;
 use colored::{ColoredString, Colorize};
 
 use super::RenderOptions;
-use crate::check::{section_of, Section};
 use crate::report::{Finding, Report, Status};
 
 pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
-    let mut sections: Vec<(Section, Vec<&Finding>)> = Vec::new();
-    for f in &report.findings {
-        // `-q` hides PASS only: what was skipped or not evaluated stays.
-        if opts.quiet && f.effective_status() == Status::Pass && f.waived.is_none() {
-            continue;
-        }
-        let s = section_of(f.check);
-        match sections.iter_mut().find(|(sec, _)| *sec == s) {
-            Some((_, list)) => list.push(f),
-            None => sections.push((s, vec![f])),
-        }
-    }
-    sections.sort_by_key(|(s, _)| *s);
     let id_width = report
         .findings
         .iter()
         .map(|f| f.check.len())
         .max()
         .unwrap_or(0);
-    for (section, findings) in sections {
-        let title = section.title();
+    let mut shown = vec![false; report.findings.len()];
+    // The incidents first: cause, then the findings it explains.
+    if !report.incidents.is_empty() {
+        let _ = writeln!(out, "{}", paint("Incidents", opts, |s| s.bold()));
+        for (n, incident) in report.incidents.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint(&format!("{}.", n + 1), opts, |s| s.red().bold()),
+                paint(&incident.cause, opts, |s| s.bold())
+            );
+            for &i in &incident.findings {
+                if let Some(f) = report.findings.get(i) {
+                    shown[i] = true;
+                    finding(&mut out, f, opts, id_width, "    ");
+                }
+            }
+        }
+        out.push('\n');
+    }
+    // Then what else is not a PASS, the worst first; then the PASS lines,
+    // one line each (`-q` hides them).
+    let rank = |f: &Finding| match f.effective_status() {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Warn => 2,
+        Status::Skip => 3,
+        Status::Pass => 4,
+    };
+    let mut rest: Vec<usize> = (0..report.findings.len())
+        .filter(|&i| !shown[i] && rank(&report.findings[i]) < 4)
+        .collect();
+    rest.sort_by_key(|&i| rank(&report.findings[i]));
+    if !rest.is_empty() {
+        let title = if report.incidents.is_empty() {
+            "Findings"
+        } else {
+            "Other findings"
+        };
         let _ = writeln!(out, "{}", paint(title, opts, |s| s.bold()));
-        for f in findings {
+        for i in rest {
+            finding(&mut out, &report.findings[i], opts, id_width, "  ");
+        }
+        out.push('\n');
+    }
+    let passed: Vec<&Finding> = report.findings.iter().filter(|f| rank(f) == 4).collect();
+    if !opts.quiet && !passed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(&format!("Passed ({})", passed.len()), opts, |s| s.bold())
+        );
+        for f in passed {
             let status = status_label(f, opts);
             let _ = writeln!(out, "  {status}  {:<id_width$}  {}", f.check, f.message);
-            let indent = " ".repeat(2 + 5 + 2 + id_width + 2);
-            if let Some(loc) = &f.location {
-                let _ = writeln!(
-                    out,
-                    "{indent}{}",
-                    paint(&format!("at {loc}"), opts, |s| s.dimmed())
-                );
-            }
-            if let Some(hint) = &f.hint {
-                let _ = writeln!(
-                    out,
-                    "{indent}{}",
-                    paint(&format!("hint: {hint}"), opts, |s| s.cyan())
-                );
-            }
-            if let Some(w) = &f.waived {
-                let _ = writeln!(
-                    out,
-                    "{indent}{}",
-                    paint(&format!("waived: {w}"), opts, |s| s.dimmed())
-                );
-            }
         }
         out.push('\n');
     }
@@ -83,6 +99,35 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         timings(&mut out, report, opts);
     }
     out
+}
+
+/// One finding that is not a PASS: its line, then where to look, the hint
+/// and the waiver, each on its own line.
+fn finding(out: &mut String, f: &Finding, opts: &RenderOptions, id_width: usize, lead: &str) {
+    let status = status_label(f, opts);
+    let _ = writeln!(out, "{lead}{status}  {:<id_width$}  {}", f.check, f.message);
+    let indent = format!("{lead}{}", " ".repeat(5 + 2 + id_width + 2));
+    if let Some(loc) = &f.location {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            paint(&format!("at {loc}"), opts, |s| s.dimmed())
+        );
+    }
+    if let Some(hint) = &f.hint {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            paint(&format!("hint: {hint}"), opts, |s| s.cyan())
+        );
+    }
+    if let Some(w) = &f.waived {
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            paint(&format!("waived: {w}"), opts, |s| s.dimmed())
+        );
+    }
 }
 
 /// `-v`: how long each source and probe took, and how much the probes

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::RenderOptions;
-use crate::report::{Coverage, Finding, Report, Summary, Verdict};
+use crate::report::{Coverage, Finding, Incident, Report, Summary, Verdict};
 
 #[derive(Serialize)]
 struct Tool {
@@ -22,6 +22,7 @@ struct JsonReport<'a> {
     exit_code: i32,
     summary: Summary,
     coverage: Coverage,
+    incidents: &'a [Incident],
     findings: &'a [Finding],
     duration_ms: u64,
 }
@@ -37,6 +38,7 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         exit_code: report.exit_code(),
         summary: report.summary(),
         coverage: report.coverage,
+        incidents: &report.incidents,
         findings: &report.findings,
         duration_ms: report.duration_ms,
     };
