@@ -187,7 +187,7 @@ fn containers_json(containers: &[ContainerSeed], ports: bool) -> Value {
 
 /// Volumes: a Secret Manager volume (`defaultMode` 0444, as Cloud Run
 /// sets it), or an in-memory `emptyDir`.
-fn volumes_json(volumes: &[VolumeSeed]) -> Value {
+fn volumes_json(volumes: &[VolumeSeed], ints: bool) -> Value {
     volumes
         .iter()
         .map(|v| match &v.secret {
@@ -204,7 +204,7 @@ fn volumes_json(volumes: &[VolumeSeed]) -> Value {
                 }
                 json!({ "name": v.name, "secret": source })
             }
-            None => json!({ "name": v.name, "emptyDir": { "medium": "MEMORY" } }),
+            None => json!({ "name": v.name, "emptyDir": { "medium": enum_value(ints, "MEMORY", 1) } }),
         })
         .collect()
 }
@@ -247,7 +247,7 @@ fn revision_json(name: &str, parent: &str, rev: &RevisionSeed, of: Found, ints: 
         "updateTime": created,
         "launchStage": enum_value(ints, "GA", 4),
         "containers": containers_json(&rev.containers, service),
-        "volumes": volumes_json(&rev.volumes),
+        "volumes": volumes_json(&rev.volumes, ints),
         "serviceAccount": service_account(project),
         "executionEnvironment": enum_value(ints, "EXECUTION_ENVIRONMENT_GEN2", 2),
         "observedGeneration": "1",
@@ -315,7 +315,7 @@ fn service_json(svc: &ServiceSeed, ints: bool) -> Value {
         "launchStage": enum_value(ints, "GA", 4),
         "template": {
             "containers": template.map_or(json!([]), |r| containers_json(&r.containers, true)),
-            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes)),
+            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes, ints)),
             "maxInstanceRequestConcurrency": 80,
             "timeout": "300s",
             "serviceAccount": service_account(p),
@@ -350,7 +350,7 @@ fn job_json(job: &JobSeed, ints: bool) -> Value {
             "parallelism": 1,
             "template": {
                 "containers": containers_json(&job.containers, false),
-                "volumes": volumes_json(&job.volumes),
+                "volumes": volumes_json(&job.volumes, ints),
                 "maxRetries": 3,
                 "timeout": "600s",
                 "serviceAccount": service_account(p),
@@ -390,7 +390,7 @@ fn worker_pool_json(pool: &WorkerPoolSeed, ints: bool) -> Value {
         "launchStage": enum_value(ints, "GA", 4),
         "template": {
             "containers": template.map_or(json!([]), |r| containers_json(&r.containers, false)),
-            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes)),
+            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes, ints)),
             "serviceAccount": service_account(p),
         },
         "instanceSplits": splits,
