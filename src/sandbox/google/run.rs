@@ -219,21 +219,6 @@ fn split_json(type_name: &str, revision: &str, percent: u32, ints: bool) -> Valu
     o
 }
 
-/// The times and generation of a resource with revisions.
-fn history(r: &impl Revisioned) -> (&str, &str, String) {
-    let created = r
-        .revisions()
-        .first()
-        .and_then(|r| r.create_time.as_deref())
-        .unwrap_or(DEFAULT_TIME);
-    let updated = r
-        .revisions()
-        .last()
-        .and_then(|r| r.create_time.as_deref())
-        .unwrap_or(created);
-    (created, updated, r.revisions().len().max(1).to_string())
-}
-
 /// A Revision of a service (`parent` its name) or a worker pool.
 fn revision_json(name: &str, parent: &str, rev: &RevisionSeed, of: Found, ints: bool) -> Value {
     let created = rev.create_time.as_deref().unwrap_or(DEFAULT_TIME);
@@ -262,13 +247,74 @@ fn revision_json(name: &str, parent: &str, rev: &RevisionSeed, of: Found, ints: 
     o
 }
 
+/// The fields every Cloud Run resource has, then `fields`.
+fn resource_json(
+    name: &str,
+    short: &str,
+    (created, updated): (&str, &str),
+    generation: &str,
+    ints: bool,
+    fields: Value,
+) -> Value {
+    let mut o = json!({
+        "name": name,
+        "uid": format!("uid-{short}"),
+        "generation": generation,
+        "createTime": created,
+        "updateTime": updated,
+        "creator": CREATOR,
+        "lastModifier": CREATOR,
+        "launchStage": enum_value(ints, "GA", 4),
+        "observedGeneration": generation,
+        "etag": "\"1\"",
+    });
+    if let (Some(o), Value::Object(fields)) = (o.as_object_mut(), fields) {
+        o.extend(fields);
+    }
+    o
+}
+
+/// A service or a worker pool (`name` its full name, `short` its own;
+/// `ports` for a service's containers):
+/// the common fields, its latest revisions, a `template` with the latest
+/// ready revision's containers and volumes, then `fields` (which may add
+/// to the template).
+fn revisioned_json(
+    r: &impl Revisioned,
+    name: &str,
+    short: &str,
+    project: &str,
+    ports: bool,
+    ints: bool,
+    fields: Value,
+) -> Value {
+    let latest = r.latest_ready();
+    let template = r.revision(latest);
+    let revisions = r.revisions();
+    let created = revisions
+        .first()
+        .and_then(|r| r.create_time.as_deref())
+        .unwrap_or(DEFAULT_TIME);
+    let updated = revisions
+        .last()
+        .and_then(|r| r.create_time.as_deref())
+        .unwrap_or(created);
+    let generation = revisions.len().max(1).to_string();
+    let mut o = resource_json(name, short, (created, updated), &generation, ints, fields);
+    o["template"]["containers"] =
+        template.map_or(json!([]), |t| containers_json(&t.containers, ports));
+    o["template"]["volumes"] = template.map_or(json!([]), |t| volumes_json(&t.volumes, ints));
+    o["template"]["serviceAccount"] = json!(service_account(project));
+    o["latestReadyRevision"] = json!(format!("{name}/revisions/{latest}"));
+    o["latestCreatedRevision"] = json!(format!("{name}/revisions/{}", r.latest_created()));
+    o
+}
+
 /// A Service: its template is the latest ready revision; traffic targets
 /// carry their tag, and their statuses the tag's URL.
 fn service_json(svc: &ServiceSeed, ints: bool) -> Value {
     let (p, l, s) = (&svc.project, &svc.region, &svc.name);
-    let base = format!("projects/{p}/locations/{l}/services/{s}");
-    let latest = svc.latest_ready();
-    let default = [(latest, 100, None)];
+    let default = [(svc.latest_ready(), 100, None)];
     let seeded: Vec<(&str, u32, Option<&str>)> = svc
         .traffic
         .iter()
@@ -301,34 +347,23 @@ fn service_json(svc: &ServiceSeed, ints: bool) -> Value {
             o
         })
         .collect();
-    let template = svc.revision(latest);
-    let (created, updated, generation) = history(svc);
-    json!({
-        "name": base,
-        "uid": format!("uid-{s}"),
-        "generation": generation,
-        "createTime": created,
-        "updateTime": updated,
-        "creator": CREATOR,
-        "lastModifier": CREATOR,
-        "ingress": enum_value(ints, "INGRESS_TRAFFIC_ALL", 1),
-        "launchStage": enum_value(ints, "GA", 4),
-        "template": {
-            "containers": template.map_or(json!([]), |r| containers_json(&r.containers, true)),
-            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes, ints)),
-            "maxInstanceRequestConcurrency": 80,
-            "timeout": "300s",
-            "serviceAccount": service_account(p),
-        },
-        "traffic": targets,
-        "observedGeneration": generation,
-        "latestReadyRevision": format!("{base}/revisions/{latest}"),
-        "latestCreatedRevision": format!("{base}/revisions/{}", svc.latest_created()),
-        "trafficStatuses": statuses,
-        "uri": format!("https://{s}-sandbox-{l}.a.run.app"),
-        "urls": [format!("https://{s}-sandbox-{l}.a.run.app")],
-        "etag": "\"1\"",
-    })
+    let uri = format!("https://{s}-sandbox-{l}.a.run.app");
+    revisioned_json(
+        svc,
+        &format!("projects/{p}/locations/{l}/services/{s}"),
+        s,
+        p,
+        true,
+        ints,
+        json!({
+            "ingress": enum_value(ints, "INGRESS_TRAFFIC_ALL", 1),
+            "template": { "maxInstanceRequestConcurrency": 80, "timeout": "300s" },
+            "traffic": targets,
+            "trafficStatuses": statuses,
+            "uri": uri,
+            "urls": [uri],
+        }),
+    )
 }
 
 /// A Job: an ExecutionTemplate around a TaskTemplate that holds the
@@ -336,69 +371,53 @@ fn service_json(svc: &ServiceSeed, ints: bool) -> Value {
 fn job_json(job: &JobSeed, ints: bool) -> Value {
     let (p, l, j) = (&job.project, &job.region, &job.name);
     let created = job.create_time.as_deref().unwrap_or(DEFAULT_TIME);
-    json!({
-        "name": format!("projects/{p}/locations/{l}/jobs/{j}"),
-        "uid": format!("uid-{j}"),
-        "generation": "1",
-        "createTime": created,
-        "updateTime": created,
-        "creator": CREATOR,
-        "lastModifier": CREATOR,
-        "launchStage": enum_value(ints, "GA", 4),
-        "template": {
-            "taskCount": 1,
-            "parallelism": 1,
+    resource_json(
+        &format!("projects/{p}/locations/{l}/jobs/{j}"),
+        j,
+        (created, created),
+        "1",
+        ints,
+        json!({
             "template": {
-                "containers": containers_json(&job.containers, false),
-                "volumes": volumes_json(&job.volumes, ints),
-                "maxRetries": 3,
-                "timeout": "600s",
-                "serviceAccount": service_account(p),
-                "executionEnvironment": enum_value(ints, "EXECUTION_ENVIRONMENT_GEN2", 2),
+                "taskCount": 1,
+                "parallelism": 1,
+                "template": {
+                    "containers": containers_json(&job.containers, false),
+                    "volumes": volumes_json(&job.volumes, ints),
+                    "maxRetries": 3,
+                    "timeout": "600s",
+                    "serviceAccount": service_account(p),
+                    "executionEnvironment": enum_value(ints, "EXECUTION_ENVIRONMENT_GEN2", 2),
+                },
             },
-        },
-        "observedGeneration": "1",
-        "etag": "\"1\"",
-    })
+        }),
+    )
 }
 
 /// A WorkerPool: like a service without traffic or URLs; its instances
 /// are split between revisions.
 fn worker_pool_json(pool: &WorkerPoolSeed, ints: bool) -> Value {
     let (p, l, w) = (&pool.project, &pool.region, &pool.name);
-    let base = format!("projects/{p}/locations/{l}/workerPools/{w}");
-    let latest = pool.latest_ready();
     let kind = "INSTANCE_SPLIT_ALLOCATION_TYPE_REVISION";
     let splits: Vec<Value> = if pool.instance_splits.is_empty() {
-        vec![split_json(kind, latest, 100, ints)]
+        vec![split_json(kind, pool.latest_ready(), 100, ints)]
     } else {
         pool.instance_splits
             .iter()
             .map(|s| split_json(kind, &s.revision, s.percent, ints))
             .collect()
     };
-    let template = pool.revision(latest);
-    let (created, updated, generation) = history(pool);
-    json!({
-        "name": base,
-        "uid": format!("uid-{w}"),
-        "generation": generation,
-        "createTime": created,
-        "updateTime": updated,
-        "creator": CREATOR,
-        "lastModifier": CREATOR,
-        "launchStage": enum_value(ints, "GA", 4),
-        "template": {
-            "containers": template.map_or(json!([]), |r| containers_json(&r.containers, false)),
-            "volumes": template.map_or(json!([]), |r| volumes_json(&r.volumes, ints)),
-            "serviceAccount": service_account(p),
-        },
-        "instanceSplits": splits,
-        "scaling": { "manualInstanceCount": 1 },
-        "observedGeneration": generation,
-        "latestReadyRevision": format!("{base}/revisions/{latest}"),
-        "latestCreatedRevision": format!("{base}/revisions/{}", pool.latest_created()),
-        "instanceSplitStatuses": splits,
-        "etag": "\"1\"",
-    })
+    revisioned_json(
+        pool,
+        &format!("projects/{p}/locations/{l}/workerPools/{w}"),
+        w,
+        p,
+        false,
+        ints,
+        json!({
+            "instanceSplits": splits,
+            "scaling": { "manualInstanceCount": 1 },
+            "instanceSplitStatuses": splits,
+        }),
+    )
 }

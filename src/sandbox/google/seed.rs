@@ -12,6 +12,40 @@ use serde::Deserialize;
 
 use super::Fault;
 
+/// Declares a resource table with the fault fields every one of them has
+/// (`error`, `latency_ms`, `fail_first`, `retry_after`), written once here
+/// so that they mean the same everywhere, and its [`Faults`].
+macro_rules! with_faults {
+    ($(#[$meta:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($fields)*
+            /// Answer every request about this resource with this fault.
+            pub error: Option<Fault>,
+            /// Delay every answer about this resource.
+            #[serde(default)]
+            pub latency_ms: u64,
+            /// `error` answers only the first N requests, then the data.
+            pub fail_first: Option<u32>,
+            /// `Retry-After` seconds sent with a faulted status.
+            pub retry_after: Option<u64>,
+        }
+
+        impl $name {
+            pub(super) fn faults(&self) -> Faults {
+                Faults {
+                    error: self.error,
+                    fail_first: self.fail_first,
+                    retry_after: self.retry_after,
+                    latency: Duration::from_millis(self.latency_ms),
+                }
+            }
+        }
+    };
+}
+
 /// Google-side seed data.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct GoogleSeed {
@@ -41,9 +75,8 @@ impl GoogleSeed {
     }
 }
 
+with_faults! {
 /// One secret.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SecretSeed {
     /// Project id.
     pub project: String,
@@ -62,18 +95,10 @@ pub struct SecretSeed {
     /// Versions 1, 2, ... in order.
     #[serde(default)]
     pub versions: Vec<VersionSeed>,
-    /// Answer every request about this secret with this fault.
-    pub error: Option<Fault>,
     /// Answer only `versions.list` with this fault (a caller that may
     /// access versions but not list them).
     pub list_error: Option<Fault>,
-    /// Delay every answer about this secret.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
+}
 }
 
 impl SecretSeed {
@@ -99,9 +124,8 @@ pub struct VersionSeed {
     pub crc32c_override: Option<i64>,
 }
 
+with_faults! {
 /// One Cloud Run service.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ServiceSeed {
     /// Project id.
     pub project: String,
@@ -117,15 +141,7 @@ pub struct ServiceSeed {
     /// Revisions in creation order.
     #[serde(default, rename = "revision")]
     pub revisions: Vec<RevisionSeed>,
-    /// Answer every request about this service with this fault.
-    pub error: Option<Fault>,
-    /// Delay every answer about this service.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
+}
 }
 
 /// A traffic target.
@@ -215,9 +231,8 @@ pub struct ItemSeed {
     pub version: Option<String>,
 }
 
+with_faults! {
 /// One Cloud Run job.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct JobSeed {
     /// Project id.
     pub project: String,
@@ -233,20 +248,11 @@ pub struct JobSeed {
     /// The task template's volumes.
     #[serde(default)]
     pub volumes: Vec<VolumeSeed>,
-    /// Answer every request about this job with this fault.
-    pub error: Option<Fault>,
-    /// Delay every answer about this job.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
+}
 }
 
+with_faults! {
 /// One Cloud Run worker pool.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct WorkerPoolSeed {
     /// Project id.
     pub project: String,
@@ -262,15 +268,7 @@ pub struct WorkerPoolSeed {
     /// Revisions in creation order.
     #[serde(default, rename = "revision")]
     pub revisions: Vec<RevisionSeed>,
-    /// Answer every request about this worker pool with this fault.
-    pub error: Option<Fault>,
-    /// Delay every answer about this worker pool.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
+}
 }
 
 /// A worker pool's instance split entry.
@@ -291,24 +289,6 @@ pub(super) struct Faults {
     pub retry_after: Option<u64>,
     pub latency: Duration,
 }
-
-/// The fault fields every resource table has.
-macro_rules! faults_of {
-    ($($seed:ty),*) => {$(
-        impl $seed {
-            pub(super) fn faults(&self) -> Faults {
-                Faults {
-                    error: self.error,
-                    fail_first: self.fail_first,
-                    retry_after: self.retry_after,
-                    latency: Duration::from_millis(self.latency_ms),
-                }
-            }
-        }
-    )*};
-}
-
-faults_of!(SecretSeed, ServiceSeed, JobSeed, WorkerPoolSeed);
 
 /// A service or a worker pool: a resource whose revisions serve a split.
 pub(super) trait Revisioned {

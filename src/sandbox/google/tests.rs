@@ -238,6 +238,22 @@ macro_rules! client {
     };
 }
 
+/// A revision, read with Google's client.
+async fn revision(client: &Revisions, name: String) -> google_cloud_run_v2::model::Revision {
+    client.get_revision().set_name(name).send().await.unwrap()
+}
+
+/// The value of a plain env var.
+fn plain(e: &google_cloud_run_v2::model::EnvVar) -> Option<&str> {
+    e.value().map(String::as_str)
+}
+
+/// The `secretKeyRef` (secret, version) of an env var.
+fn secret_ref(e: &google_cloud_run_v2::model::EnvVar) -> (&str, &str) {
+    let r = e.value_source().and_then(|s| s.secret_key_ref.as_ref());
+    r.map_or(("", ""), |r| (r.secret.as_str(), r.version.as_str()))
+}
+
 /// The code and message of a Google error.
 fn status(e: &google_cloud_gax::error::Error) -> (Code, String) {
     let s = e
@@ -453,23 +469,10 @@ async fn services_carry_tags_sidecars_mounts_and_volumes() {
     );
 
     // The 0% tagged revision is served like any other.
-    let old = revisions
-        .get_revision()
-        .set_name(format!("{base}/revisions/api-1"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        old.containers[0].env[0].value().map(String::as_str),
-        Some("old")
-    );
+    let old = revision(&revisions, format!("{base}/revisions/api-1")).await;
+    assert_eq!(plain(&old.containers[0].env[0]), Some("old"));
 
-    let rev = revisions
-        .get_revision()
-        .set_name(format!("{base}/revisions/api-2"))
-        .send()
-        .await
-        .unwrap();
+    let rev = revision(&revisions, format!("{base}/revisions/api-2")).await;
     let sa = rev.volumes[0].secret().expect("a secret volume");
     assert_eq!(
         (
@@ -500,13 +503,7 @@ async fn services_carry_tags_sidecars_mounts_and_volumes() {
         mounts,
         [vec![("sa", "/secrets")], vec![("tmp", "/tmp/otel")]]
     );
-    let r = rev.containers[0].env[0]
-        .value_source()
-        .unwrap()
-        .secret_key_ref
-        .clone()
-        .unwrap();
-    assert_eq!((r.secret.as_str(), r.version.as_str()), ("jwt", "current"));
+    assert_eq!(secret_ref(&rev.containers[0].env[0]), ("jwt", "current"));
 
     let listed = services
         .list_services()
@@ -533,13 +530,7 @@ async fn jobs_serve_their_task_template() {
     assert_eq!(task.max_retries(), Some(&3));
     let c = &task.containers[0];
     assert_eq!(c.name, "migrate");
-    let r = c.env[0]
-        .value_source()
-        .unwrap()
-        .secret_key_ref
-        .clone()
-        .unwrap();
-    assert_eq!((r.secret.as_str(), r.version.as_str()), ("db", "latest"));
+    assert_eq!(secret_ref(&c.env[0]), ("db", "latest"));
     assert_eq!(c.volume_mounts[0].mount_path, "/secrets");
     let sa = task.volumes[0].secret().unwrap();
     assert_eq!((sa.secret.as_str(), sa.items.len()), ("sa-key", 0));
@@ -595,22 +586,11 @@ async fn worker_pools_serve_splits_and_revisions() {
         format!("{base}/revisions/consumer-2")
     );
     let template = pool.template.unwrap();
-    assert_eq!(
-        template.containers[0].env[0].value().map(String::as_str),
-        Some("new")
-    );
+    assert_eq!(plain(&template.containers[0].env[0]), Some("new"));
 
-    let rev = revisions
-        .get_revision()
-        .set_name(format!("{base}/revisions/consumer-1"))
-        .send()
-        .await
-        .unwrap();
+    let rev = revision(&revisions, format!("{base}/revisions/consumer-1")).await;
     assert_eq!(rev.name, format!("{base}/revisions/consumer-1"));
-    assert_eq!(
-        rev.containers[0].env[0].value().map(String::as_str),
-        Some("old")
-    );
+    assert_eq!(plain(&rev.containers[0].env[0]), Some("old"));
 
     let listed = pools
         .list_worker_pools()
