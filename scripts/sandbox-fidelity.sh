@@ -5,14 +5,16 @@
 #
 #   scripts/sandbox-fidelity.sh            # installs the clients with pip first
 #   NO_INSTALL=1 scripts/sandbox-fidelity.sh
+#
+# The binary is built into $CARGO_TARGET_DIR when it is set (else target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ -z "${NO_INSTALL:-}" ]]; then
   python3 -m pip install --quiet --root-user-action=ignore google-cloud-secret-manager google-cloud-run pytest
 fi
-cargo build --quiet --bin driftgate
-bin="target/debug/driftgate"
+cargo build --quiet --locked --bin driftgate
+bin="${CARGO_TARGET_DIR:-target}/debug/driftgate"
 
 out="$(mktemp)"
 "$bin" sandbox --seed tests/python/sandbox.toml >"$out" 2>&1 &

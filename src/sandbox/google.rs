@@ -3,100 +3,48 @@
 //! They serve the JSON Google serves, on the paths Google's client crates
 //! call, so driftgate's real client code (URLs, JSON, error mapping,
 //! retries) runs against them, as do Google's Python clients in the
-//! fidelity test (`tests/python`).
+//! fidelity test (`tests/python`, `scripts/sandbox-fidelity.sh`). A
+//! stand-in that answered in its own shape would test nothing: every
+//! answer here is one Google's own clients parse, enums by name or, with
+//! the `$alt=json;enum-encoding=int` the Rust clients send, by number.
 //!
-//! # Seed (`sandbox.toml`)
+//! The seed format (field by field, with an example of each table), the
+//! paths served, the errors, the faults and `/_sandbox/stats` are
+//! documented in `docs/sandbox.md`; keep it in step with this module.
 //!
-//! ```toml
-//! [[secret]]
-//! project = "netra-staging"
-//! id = "jwt-secret-staging"
-//! latency_ms = 0            # optional: delay every answer about this secret
-//! error = 403               # optional: 403, 404, 429, 500, 503, "invalid-json", "truncated",
-//!                           #   "invalid-utf8", "oversized", "hang" (see Faults below)
-//! list_error = 403          # optional: the same, for `versions.list` only
-//! fail_first = 2            # optional: `error` only for the first 2 requests, then the data
-//! retry_after = 30          # optional: a `Retry-After: 30` header on a faulted status answer
-//! versions = [              # version 1, 2, ... in order
-//!   { value = "old", create_time = "2026-01-01T00:00:00Z" },
-//!   { value = "new", create_time = "2026-02-01T00:00:00Z", state = "ENABLED" },
-//!   { value_base64 = "//79", crc32c_override = 1234 },  # binary payload, wrong checksum
-//! ]
-//!
-//! [[service]]
-//! project = "netra-staging"
-//! region = "us-central1"
-//! name = "netra-backend-staging"
-//! latency_ms = 0            # optional
-//! error = 503               # optional, as for secrets
-//! fail_first = 1            # optional, as for secrets
-//! retry_after = 5           # optional, as for secrets
-//! traffic = [{ revision = "netra-backend-staging-00042", percent = 100 }]
-//!                           # default: 100% to the last revision listed
-//! latest_ready = "netra-backend-staging-00042"   # default: the last revision listed
-//!
-//! [[service.revision]]
-//! name = "netra-backend-staging-00042"
-//! create_time = "2026-02-02T00:00:00Z"
-//! containers = [{ name = "app", env = { AUTH_SERVICE_URL = "http://auth" },
-//!                 secret_env = { JWT_SECRET = "jwt-secret-staging:latest" } }]
-//! ```
-//!
-//! `state` is `ENABLED` (default), `DISABLED` or `DESTROYED`; `latest` is
-//! the newest enabled version. A `secret_env` value is `id:version` or
-//! `projects/P/secrets/ID:version` (version `latest` when omitted). The
-//! service template is the latest ready revision's containers.
-//!
-//! # Behaviour
-//!
-//! - `GET /v1/projects/{p}/secrets/{s}/versions/{v}:access`, `.../versions/{v}`
-//!   and `.../versions` (list, newest first); `GET
-//!   /v2/projects/{p}/locations/{l}/services/{s}` and `.../revisions/{r}`.
-//!   The `$alt=json;enum-encoding=int` the Rust clients send switches enums
-//!   to numbers, as Google does.
-//! - Unknown project: 403 `Permission denied on resource project P.`;
-//!   unknown secret, version, service or revision: 404; a disabled or
-//!   destroyed version: 400 `FAILED_PRECONDITION`. Errors have Google's
-//!   shape: `{"error":{"code":403,"message":..,"status":"PERMISSION_DENIED"}}`.
-//! - Faults (`error`): a status answers with Google's error body (plus
-//!   `Retry-After` when `retry_after` is set); `invalid-json` answers 200
-//!   with an HTML page; `truncated` promises a Content-Length and closes
-//!   half way; `invalid-utf8` answers 200 `application/json` whose string
-//!   holds a byte that is not UTF-8; `oversized` answers the right JSON
-//!   padded with an extra field to [`OVERSIZED_BYTES`]; `endless` answers
-//!   200 with a body that never ends; `hang` reads the
-//!   request and never answers. With `fail_first = N` the fault answers
-//!   only the first N requests about that secret or service (counted
-//!   together), then the data is served: an intermittent storm that
-//!   bounded retries ride out. A connection reset needs no seed: the
-//!   fault-injection tests use a raw socket for it.
-//! - `GET /_sandbox/stats`: requests per path and the peak number in flight,
-//!   for tests that check retries and the concurrency bound.
+//! - `seed.rs`: the seed tables.
+//! - `secrets.rs`: Secret Manager (secrets, versions, aliases, regional
+//!   secrets, project numbers).
+//! - `run.rs`: Cloud Run (services, revisions, jobs, worker pools, lists).
+//! - here: routing, Google's error bodies, faults and request statistics,
+//!   which both APIs share.
+
+mod run;
+mod secrets;
+mod seed;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// Google-side seed data.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct GoogleSeed {
-    /// Secret Manager secrets.
-    #[serde(default, rename = "secret")]
-    pub secrets: Vec<SecretSeed>,
-    /// Cloud Run services.
-    #[serde(default, rename = "service")]
-    pub services: Vec<ServiceSeed>,
-}
+use seed::Faults;
+pub use seed::{
+    ContainerSeed, GoogleSeed, ItemSeed, JobSeed, MountSeed, RevisionSeed, SecretSeed, ServiceSeed,
+    SplitSeed, TrafficSeed, VersionSeed, VolumeSeed, WorkerPoolSeed,
+};
+
+/// Create and update time of a resource whose seed gives none.
+const DEFAULT_TIME: &str = "2026-01-01T00:00:00Z";
 
 /// A fault to answer with instead of the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,125 +94,6 @@ pub fn endless_json() -> Response {
 /// Size of an `oversized` answer.
 pub const OVERSIZED_BYTES: usize = 4 * 1024 * 1024;
 
-/// One secret.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretSeed {
-    /// Project id.
-    pub project: String,
-    /// Secret id.
-    pub id: String,
-    /// Versions 1, 2, ... in order.
-    #[serde(default)]
-    pub versions: Vec<VersionSeed>,
-    /// Answer every request about this secret with this fault.
-    pub error: Option<Fault>,
-    /// Answer only `versions.list` with this fault (a caller that may
-    /// access versions but not list them).
-    pub list_error: Option<Fault>,
-    /// Delay every answer about this secret.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
-}
-
-impl SecretSeed {
-    fn fault_spec(&self, error: Option<Fault>) -> FaultSpec {
-        FaultSpec {
-            error,
-            fail_first: self.fail_first,
-        }
-    }
-}
-
-/// One secret version.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VersionSeed {
-    /// Text payload.
-    pub value: Option<String>,
-    /// Binary payload, standard base64 (for non-UTF-8 tests).
-    pub value_base64: Option<String>,
-    /// RFC 3339.
-    pub create_time: Option<String>,
-    /// `ENABLED` (default), `DISABLED`, `DESTROYED`.
-    pub state: Option<String>,
-    /// Send this `dataCrc32c` instead of the right one.
-    pub crc32c_override: Option<i64>,
-}
-
-/// One Cloud Run service.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceSeed {
-    /// Project id.
-    pub project: String,
-    /// Region.
-    pub region: String,
-    /// Service name.
-    pub name: String,
-    /// Traffic split (default: 100% to the last revision).
-    #[serde(default)]
-    pub traffic: Vec<TrafficSeed>,
-    /// Latest ready revision (default: the last one).
-    pub latest_ready: Option<String>,
-    /// Revisions in creation order.
-    #[serde(default, rename = "revision")]
-    pub revisions: Vec<RevisionSeed>,
-    /// Answer every request about this service with this fault.
-    pub error: Option<Fault>,
-    /// Delay every answer about this service.
-    #[serde(default)]
-    pub latency_ms: u64,
-    /// `error` answers only the first N requests, then the data.
-    pub fail_first: Option<u32>,
-    /// `Retry-After` seconds sent with a faulted status.
-    pub retry_after: Option<u64>,
-}
-
-/// A traffic target.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrafficSeed {
-    /// Revision name.
-    pub revision: String,
-    /// Percent.
-    pub percent: u32,
-}
-
-/// A revision.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevisionSeed {
-    /// Revision name (`svc-00042-abc`).
-    pub name: String,
-    /// RFC 3339.
-    pub create_time: Option<String>,
-    /// Containers.
-    #[serde(default)]
-    pub containers: Vec<ContainerSeed>,
-}
-
-/// A container.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ContainerSeed {
-    /// Container name.
-    #[serde(default)]
-    pub name: String,
-    /// Image (cosmetic).
-    pub image: Option<String>,
-    /// Plain env vars.
-    #[serde(default)]
-    pub env: indexmap::IndexMap<String, String>,
-    /// `secretKeyRef` env vars: `id:version`.
-    #[serde(default)]
-    pub secret_env: indexmap::IndexMap<String, String>,
-}
-
 #[derive(Default)]
 struct Stats {
     in_flight: AtomicUsize,
@@ -275,23 +104,24 @@ struct Stats {
 struct AppState {
     seed: GoogleSeed,
     stats: Stats,
-    /// Faulted answers given per secret or service, for `fail_first`.
+    /// Faulted answers given per resource, for `fail_first`.
     faulted: Mutex<BTreeMap<String, u32>>,
 }
 
-/// How one secret or service misbehaves.
-#[derive(Clone, Copy)]
-struct FaultSpec {
-    error: Option<Fault>,
-    fail_first: Option<u32>,
-}
-
 impl AppState {
-    /// The fault this request gets: `spec.error`, unless `fail_first`
-    /// answers have been given already for `key`.
-    fn fault_for(&self, key: &str, spec: FaultSpec) -> Option<Fault> {
-        let fault = spec.error?;
-        let Some(limit) = spec.fail_first else {
+    fn new(seed: GoogleSeed) -> AppState {
+        AppState {
+            seed,
+            stats: Stats::default(),
+            faulted: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The fault this request gets: `error`, unless `fail_first` answers
+    /// have been given already for `key`.
+    fn fault_for(&self, key: &str, error: Option<Fault>, fail_first: Option<u32>) -> Option<Fault> {
+        let fault = error?;
+        let Some(limit) = fail_first else {
             return Some(fault);
         };
         let mut m = self.faulted.lock().unwrap_or_else(|p| p.into_inner());
@@ -301,6 +131,31 @@ impl AppState {
         }
         *n += 1;
         Some(fault)
+    }
+
+    /// Answers a request about one seeded resource (`key` counts its
+    /// `fail_first`): its latency, then its fault when one is due, else
+    /// `outcome` (the data, or Google's refusal such as a 404 for a
+    /// version it does not have: a fault answers those requests too).
+    async fn answer(
+        &self,
+        key: &str,
+        faults: Faults,
+        resource: &str,
+        permission: &str,
+        outcome: Result<Value, Response>,
+    ) -> Response {
+        tokio::time::sleep(faults.latency).await;
+        let fault = self.fault_for(key, faults.error, faults.fail_first);
+        let empty = json!({});
+        let shape = outcome.as_ref().unwrap_or(&empty);
+        if let Some(r) = apply_fault(fault, faults.retry_after, resource, permission, shape).await {
+            return r;
+        }
+        match outcome {
+            Ok(body) => json_response(StatusCode::OK, &body),
+            Err(refusal) => refusal,
+        }
     }
 }
 
@@ -326,11 +181,7 @@ async fn apply_fault(
 
 /// Serves this part of the sandbox on `listener` until aborted.
 pub fn serve(listener: tokio::net::TcpListener, seed: GoogleSeed) -> tokio::task::JoinHandle<()> {
-    let state = Arc::new(AppState {
-        seed,
-        stats: Stats::default(),
-        faulted: Mutex::new(BTreeMap::new()),
-    });
+    let state = Arc::new(AppState::new(seed));
     let app = Router::new().fallback(handle).with_state(state);
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -372,26 +223,17 @@ async fn handle(State(st): State<Arc<AppState>>, method: Method, uri: Uri) -> Re
         .query()
         .is_some_and(|q| q.contains("enum-encoding=int") || q.contains("enum-encoding%3Dint"));
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segs.as_slice() {
-        ["v1", "projects", p, "secrets", s, "versions", v] => {
-            let (v, access) = match v.strip_suffix(":access") {
-                Some(v) => (v, true),
-                None => (*v, false),
-            };
-            secret_version(&st, p, s, v, access, ints).await
-        }
-        ["v1", "projects", p, "secrets", s, "versions"] => list_versions(&st, p, s, ints).await,
-        ["v2", "projects", p, "locations", l, "services", s] => {
-            service(&st, p, l, s, None, ints).await
-        }
-        ["v2", "projects", p, "locations", l, "services", s, "revisions", r] => {
-            service(&st, p, l, s, Some(r), ints).await
-        }
-        _ => error(
+    let served = match segs.as_slice() {
+        ["v1", "projects", p, rest @ ..] => secrets::route(&st, p, rest, ints).await,
+        ["v2", "projects", p, "locations", l, rest @ ..] => run::route(&st, p, l, rest, ints).await,
+        _ => None,
+    };
+    served.unwrap_or_else(|| {
+        error(
             StatusCode::NOT_FOUND,
             &format!("the sandbox does not serve {path}"),
-        ),
-    }
+        )
+    })
 }
 
 fn status_name(code: StatusCode) -> &'static str {
@@ -407,11 +249,30 @@ fn status_name(code: StatusCode) -> &'static str {
     }
 }
 
+/// Google's error body: `{"error": {"code", "message", "status"}}`.
 fn error(code: StatusCode, message: &str) -> Response {
     json_response(
         code,
         &json!({ "error": { "code": code.as_u16(), "message": message, "status": status_name(code) } }),
     )
+}
+
+fn not_found(message: &str) -> Response {
+    error(StatusCode::NOT_FOUND, message)
+}
+
+/// What Google answers about a resource it does not have: 403 when the
+/// whole project is unknown (the caller may not even see it), else 404
+/// with `message`.
+fn missing(seed: &GoogleSeed, p: &str, message: &str) -> Response {
+    if seed.knows_project(p) {
+        not_found(message)
+    } else {
+        error(
+            StatusCode::FORBIDDEN,
+            &format!("Permission denied on resource project {p}."),
+        )
+    }
 }
 
 fn json_response(code: StatusCode, v: &Value) -> Response {
@@ -496,17 +357,6 @@ fn faulted(fault: Option<Fault>, resource: &str, permission: &str, ok: &Value) -
     })
 }
 
-fn known_project(seed: &GoogleSeed, p: &str) -> bool {
-    seed.secrets.iter().any(|s| s.project == p) || seed.services.iter().any(|s| s.project == p)
-}
-
-fn unknown_project(p: &str) -> Response {
-    error(
-        StatusCode::FORBIDDEN,
-        &format!("Permission denied on resource project {p}."),
-    )
-}
-
 fn enum_value(ints: bool, name: &str, number: i64) -> Value {
     if ints {
         json!(number)
@@ -515,465 +365,5 @@ fn enum_value(ints: bool, name: &str, number: i64) -> Value {
     }
 }
 
-fn state_of(v: &VersionSeed) -> (&'static str, i64) {
-    match v.state.as_deref().map(str::to_ascii_uppercase).as_deref() {
-        Some("DISABLED") => ("DISABLED", 2),
-        Some("DESTROYED") => ("DESTROYED", 3),
-        _ => ("ENABLED", 1),
-    }
-}
-
-fn version_json(name: &str, v: &VersionSeed, ints: bool) -> Value {
-    let (state, n) = state_of(v);
-    let mut o = json!({
-        "name": name,
-        "createTime": v.create_time.as_deref().unwrap_or("2026-01-01T00:00:00Z"),
-        "state": enum_value(ints, state, n),
-        "replicationStatus": { "automatic": {} },
-        "etag": "\"1\"",
-    });
-    if state == "DESTROYED" {
-        o["destroyTime"] = json!(v.create_time.as_deref().unwrap_or("2026-01-01T00:00:00Z"));
-    }
-    o
-}
-
-fn payload_bytes(v: &VersionSeed) -> Vec<u8> {
-    if let Some(b) = &v.value_base64 {
-        base64::engine::general_purpose::STANDARD
-            .decode(b.trim())
-            .unwrap_or_default()
-    } else {
-        v.value.clone().unwrap_or_default().into_bytes()
-    }
-}
-
-async fn secret_version(
-    st: &AppState,
-    p: &str,
-    s: &str,
-    v: &str,
-    access: bool,
-    ints: bool,
-) -> Response {
-    let seed = &st.seed;
-    let Some(secret) = seed.secrets.iter().find(|x| x.project == p && x.id == s) else {
-        if !known_project(seed, p) {
-            return unknown_project(p);
-        }
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("Secret [projects/{p}/secrets/{s}] not found or has no versions."),
-        );
-    };
-    tokio::time::sleep(Duration::from_millis(secret.latency_ms)).await;
-    let fault = st.fault_for(&format!("secret {p}/{s}"), secret.fault_spec(secret.error));
-    let number = if v == "latest" {
-        secret
-            .versions
-            .iter()
-            .rposition(|x| state_of(x).0 == "ENABLED")
-            .map(|i| i + 1)
-    } else {
-        v.parse::<usize>()
-            .ok()
-            .filter(|n| *n >= 1 && *n <= secret.versions.len())
-    };
-    let permission = if access {
-        "secretmanager.versions.access"
-    } else {
-        "secretmanager.versions.get"
-    };
-    let resource = format!("projects/{p}/secrets/{s}/versions/{v}");
-    let Some(number) = number else {
-        // A fault applies to every request, also for versions that do not exist.
-        if let Some(r) =
-            apply_fault(fault, secret.retry_after, &resource, permission, &json!({})).await
-        {
-            return r;
-        }
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("Secret Version [{resource}] not found."),
-        );
-    };
-    let version = &secret.versions[number - 1];
-    let name = format!("projects/{p}/secrets/{s}/versions/{number}");
-    let body = if access {
-        let data = payload_bytes(version);
-        let crc = version
-            .crc32c_override
-            .unwrap_or_else(|| i64::from(crc32c::crc32c(&data)));
-        json!({
-            "name": name,
-            "payload": {
-                "data": base64::engine::general_purpose::STANDARD.encode(&data),
-                "dataCrc32c": crc.to_string(),
-            }
-        })
-    } else {
-        version_json(&name, version, ints)
-    };
-    if let Some(r) = apply_fault(fault, secret.retry_after, &resource, permission, &body).await {
-        return r;
-    }
-    let state = state_of(version).0;
-    if access && state != "ENABLED" {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("Secret Version [{name}] is in {state} state."),
-        );
-    }
-    json_response(StatusCode::OK, &body)
-}
-
-async fn list_versions(st: &AppState, p: &str, s: &str, ints: bool) -> Response {
-    let seed = &st.seed;
-    let Some(secret) = seed.secrets.iter().find(|x| x.project == p && x.id == s) else {
-        if !known_project(seed, p) {
-            return unknown_project(p);
-        }
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("Secret [projects/{p}/secrets/{s}] not found."),
-        );
-    };
-    tokio::time::sleep(Duration::from_millis(secret.latency_ms)).await;
-    let versions: Vec<Value> = secret
-        .versions
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, v)| {
-            version_json(
-                &format!("projects/{p}/secrets/{s}/versions/{}", i + 1),
-                v,
-                ints,
-            )
-        })
-        .collect();
-    let body = json!({ "versions": versions, "totalSize": secret.versions.len() });
-    let resource = format!("projects/{p}/secrets/{s}");
-    let fault = st.fault_for(
-        &format!("secret {p}/{s}"),
-        secret.fault_spec(secret.error.or(secret.list_error)),
-    );
-    if let Some(r) = apply_fault(
-        fault,
-        secret.retry_after,
-        &resource,
-        "secretmanager.versions.list",
-        &body,
-    )
-    .await
-    {
-        return r;
-    }
-    json_response(StatusCode::OK, &body)
-}
-
-/// `id:version` or `projects/P/secrets/ID:version`.
-fn parse_secret_ref(s: &str) -> (String, String) {
-    match s.rsplit_once(':') {
-        Some((id, v)) if !v.is_empty() && !v.contains('/') => (id.to_string(), v.to_string()),
-        _ => (s.to_string(), "latest".to_string()),
-    }
-}
-
-fn containers_json(containers: &[ContainerSeed]) -> Value {
-    Value::Array(
-        containers
-            .iter()
-            .map(|c| {
-                let mut env: Vec<Value> = c
-                    .env
-                    .iter()
-                    .map(|(k, v)| json!({ "name": k, "value": v }))
-                    .collect();
-                env.extend(c.secret_env.iter().map(|(k, r)| {
-                    let (secret, version) = parse_secret_ref(r);
-                    json!({ "name": k, "valueSource": { "secretKeyRef": { "secret": secret, "version": version } } })
-                }));
-                json!({
-                    "name": c.name,
-                    "image": c.image.as_deref().unwrap_or("us-docker.pkg.dev/cloudrun/container/hello"),
-                    "env": env,
-                    "resources": { "limits": { "cpu": "1000m", "memory": "512Mi" }, "cpuIdle": true },
-                    "ports": [{ "name": "http1", "containerPort": 8080 }],
-                })
-            })
-            .collect(),
-    )
-}
-
-async fn service(
-    st: &AppState,
-    p: &str,
-    l: &str,
-    s: &str,
-    revision: Option<&str>,
-    ints: bool,
-) -> Response {
-    let seed = &st.seed;
-    let Some(svc) = seed
-        .services
-        .iter()
-        .find(|x| x.project == p && x.region == l && x.name == s)
-    else {
-        if !known_project(seed, p) {
-            return unknown_project(p);
-        }
-        return error(
-            StatusCode::NOT_FOUND,
-            &format!("Resource 'projects/{p}/locations/{l}/services/{s}' was not found"),
-        );
-    };
-    tokio::time::sleep(Duration::from_millis(svc.latency_ms)).await;
-    let base = format!("projects/{p}/locations/{l}/services/{s}");
-    let latest = svc
-        .latest_ready
-        .clone()
-        .or_else(|| svc.revisions.last().map(|r| r.name.clone()))
-        .unwrap_or_default();
-    let (body, resource, permission) = match revision {
-        Some(r) => {
-            let Some(rev) = svc.revisions.iter().find(|x| x.name == r) else {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    &format!("Resource '{base}/revisions/{r}' was not found"),
-                );
-            };
-            let created = rev.create_time.as_deref().unwrap_or("2026-01-01T00:00:00Z");
-            (
-                json!({
-                    "name": format!("{base}/revisions/{r}"),
-                    "uid": format!("uid-{r}"),
-                    "generation": "1",
-                    "createTime": created,
-                    "updateTime": created,
-                    "launchStage": enum_value(ints, "GA", 4),
-                    "service": base,
-                    "containers": containers_json(&rev.containers),
-                    "maxInstanceRequestConcurrency": 80,
-                    "timeout": "300s",
-                    "serviceAccount": format!("{p}@appspot.gserviceaccount.com"),
-                    "executionEnvironment": enum_value(ints, "EXECUTION_ENVIRONMENT_GEN2", 2),
-                    "observedGeneration": "1",
-                    "logUri": "https://console.cloud.google.com/logs",
-                    "etag": "\"1\"",
-                }),
-                format!("{base}/revisions/{r}"),
-                "run.revisions.get",
-            )
-        }
-        None => {
-            let traffic: Vec<(String, u32)> = if svc.traffic.is_empty() {
-                vec![(latest.clone(), 100)]
-            } else {
-                svc.traffic
-                    .iter()
-                    .map(|t| (t.revision.clone(), t.percent))
-                    .collect()
-            };
-            let targets: Vec<Value> = traffic
-                .iter()
-                .map(|(r, pc)| {
-                    json!({
-                        "type": enum_value(ints, "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", 2),
-                        "revision": r,
-                        "percent": pc,
-                    })
-                })
-                .collect();
-            let template = svc
-                .revisions
-                .iter()
-                .find(|r| r.name == latest)
-                .map(|r| containers_json(&r.containers))
-                .unwrap_or_else(|| json!([]));
-            let created = svc
-                .revisions
-                .first()
-                .and_then(|r| r.create_time.as_deref())
-                .unwrap_or("2026-01-01T00:00:00Z");
-            let updated = svc
-                .revisions
-                .last()
-                .and_then(|r| r.create_time.as_deref())
-                .unwrap_or(created);
-            (
-                json!({
-                    "name": base,
-                    "uid": format!("uid-{s}"),
-                    "generation": svc.revisions.len().max(1).to_string(),
-                    "createTime": created,
-                    "updateTime": updated,
-                    "creator": "sandbox@example.com",
-                    "lastModifier": "sandbox@example.com",
-                    "ingress": enum_value(ints, "INGRESS_TRAFFIC_ALL", 1),
-                    "launchStage": enum_value(ints, "GA", 4),
-                    "template": {
-                        "containers": template,
-                        "maxInstanceRequestConcurrency": 80,
-                        "timeout": "300s",
-                    },
-                    "traffic": targets,
-                    "observedGeneration": svc.revisions.len().max(1).to_string(),
-                    "latestReadyRevision": format!("{base}/revisions/{latest}"),
-                    "latestCreatedRevision": format!(
-                        "{base}/revisions/{}",
-                        svc.revisions.last().map_or(latest.as_str(), |r| r.name.as_str())
-                    ),
-                    "trafficStatuses": targets,
-                    "uri": format!("https://{s}-sandbox-{l}.a.run.app"),
-                    "urls": [format!("https://{s}-sandbox-{l}.a.run.app")],
-                    "etag": "\"1\"",
-                }),
-                base.clone(),
-                "run.services.get",
-            )
-        }
-    };
-    let fault = st.fault_for(
-        &format!("service {p}/{l}/{s}"),
-        FaultSpec {
-            error: svc.error,
-            fail_first: svc.fail_first,
-        },
-    );
-    if let Some(r) = apply_fault(fault, svc.retry_after, &resource, permission, &body).await {
-        return r;
-    }
-    json_response(StatusCode::OK, &body)
-}
-
 /// Requests counted by path, and the peak in flight.
 pub const STATS_PATH: &str = "/_sandbox/stats";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seed_parses_with_faults_and_services() {
-        let seed: GoogleSeed = toml::from_str(
-            r#"
-            [[secret]]
-            project = "p"
-            id = "a"
-            error = 403
-            versions = [{ value = "x" }]
-            [[secret]]
-            project = "p"
-            id = "b"
-            error = "truncated"
-            [[service]]
-            project = "p"
-            region = "r"
-            name = "s"
-            traffic = [{ revision = "s-1", percent = 100 }]
-            [[service.revision]]
-            name = "s-1"
-            containers = [{ name = "app", env = { A = "1" }, secret_env = { K = "a:2" } }]
-            "#,
-        )
-        .unwrap();
-        assert_eq!(seed.secrets[0].error, Some(Fault::Status(403)));
-        assert_eq!(
-            seed.secrets[1].error,
-            Some(Fault::Body(BodyFault::Truncated))
-        );
-        assert_eq!(
-            seed.services[0].revisions[0].containers[0].secret_env["K"],
-            "a:2"
-        );
-    }
-
-    #[test]
-    fn new_faults_parse_and_fail_first_counts_per_resource() {
-        let seed: GoogleSeed = toml::from_str(
-            r#"
-            [[secret]]
-            project = "p"
-            id = "a"
-            error = 503
-            fail_first = 2
-            retry_after = 30
-            [[secret]]
-            project = "p"
-            id = "b"
-            error = "hang"
-            "#,
-        )
-        .unwrap();
-        for (text, want) in [
-            ("invalid-utf8", BodyFault::InvalidUtf8),
-            ("oversized", BodyFault::Oversized),
-            ("hang", BodyFault::Hang),
-        ] {
-            let f: Fault = serde_json::from_value(json!(text)).unwrap();
-            assert_eq!(f, Fault::Body(want), "{text}");
-        }
-        assert_eq!(seed.secrets[0].retry_after, Some(30));
-        let st = AppState {
-            seed: seed.clone(),
-            stats: Stats::default(),
-            faulted: Mutex::new(BTreeMap::new()),
-        };
-        let a = seed.secrets[0].fault_spec(seed.secrets[0].error);
-        let b = seed.secrets[1].fault_spec(seed.secrets[1].error);
-        let got: Vec<Option<Fault>> = (0..4).map(|_| st.fault_for("a", a)).collect();
-        assert_eq!(
-            got,
-            vec![
-                Some(Fault::Status(503)),
-                Some(Fault::Status(503)),
-                None,
-                None
-            ]
-        );
-        // No fail_first: every request.
-        assert!((0..3).all(|_| st.fault_for("b", b).is_some()));
-    }
-
-    #[tokio::test]
-    async fn oversized_answers_keep_their_fields() {
-        let ok = json!({"name": "n", "payload": {"data": "eA=="}});
-        let r = faulted(Some(Fault::Body(BodyFault::Oversized)), "r", "p", &ok).unwrap();
-        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        assert!(body.len() > OVERSIZED_BYTES);
-        let v: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(v["payload"]["data"], "eA==");
-        assert_eq!(v["sandboxPadding"].as_str().unwrap().len(), OVERSIZED_BYTES);
-    }
-
-    #[test]
-    fn secret_refs_parse() {
-        for (s, id, v) in [
-            ("a:2", "a", "2"),
-            ("a", "a", "latest"),
-            (
-                "projects/p/secrets/a:latest",
-                "projects/p/secrets/a",
-                "latest",
-            ),
-        ] {
-            assert_eq!(parse_secret_ref(s), (id.to_string(), v.to_string()));
-        }
-    }
-
-    #[test]
-    fn unknown_fields_are_errors() {
-        let r: Result<GoogleSeed, _> = toml::from_str(
-            r#"
-            [[secret]]
-            project = "p"
-            id = "a"
-            verions = []
-            "#,
-        );
-        assert!(r.is_err());
-    }
-}

@@ -17,7 +17,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(from = "RawSeed")]
 pub struct Seed {
-    /// Secret Manager and Cloud Run data (`[[secret]]`, `[[service]]`).
+    /// Secret Manager and Cloud Run data (`[[secret]]`, `[[service]]`,
+    /// `[[job]]`, `[[worker_pool]]`).
     pub google: google::GoogleSeed,
     /// The auth service.
     pub auth: auth::AuthSeed,
@@ -39,6 +40,10 @@ struct RawSeed {
     #[serde(default)]
     service: Vec<google::ServiceSeed>,
     #[serde(default)]
+    job: Vec<google::JobSeed>,
+    #[serde(default)]
+    worker_pool: Vec<google::WorkerPoolSeed>,
+    #[serde(default)]
     auth: auth::AuthSeed,
     #[serde(default)]
     websocket: ws::WsSeed,
@@ -52,6 +57,8 @@ impl From<RawSeed> for Seed {
             google: google::GoogleSeed {
                 secrets: raw.secret,
                 services: raw.service,
+                jobs: raw.job,
+                worker_pools: raw.worker_pool,
             },
             auth: raw.auth,
             websocket: raw.websocket,

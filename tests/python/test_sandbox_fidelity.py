@@ -151,3 +151,160 @@ def test_unknown_service_and_revision_are_not_found(services, revisions):
         )
     with pytest.raises(exceptions.NotFound):
         revisions.get_revision(name=f"{SERVICE}/revisions/backend-09999-zzz")
+
+
+# Issue 12: Cloud Run and Secret Manager as they are really deployed.
+
+REGION = "projects/fidelity/locations/us-central1"
+WEB = f"{REGION}/services/web"
+
+
+@pytest.fixture(scope="module")
+def jobs():
+    return run_v2.JobsClient(**opts())
+
+
+def test_an_alias_answers_with_the_version_number(sm):
+    r = sm.access_secret_version(name=f"{SECRETS}/jwt/versions/current")
+    assert r.name == f"{SECRETS}/jwt/versions/1"
+    assert r.payload.data == b"first-value"
+    v = sm.get_secret_version(name=f"{SECRETS}/jwt/versions/current")
+    assert v.name == f"{SECRETS}/jwt/versions/1"
+    with pytest.raises(exceptions.NotFound):
+        sm.access_secret_version(name=f"{SECRETS}/jwt/versions/stable")
+
+
+def test_get_secret_carries_version_aliases(sm):
+    s = sm.get_secret(name=f"{SECRETS}/jwt")
+    assert s.name == f"{SECRETS}/jwt"
+    assert dict(s.version_aliases) == {"current": 1}
+    assert s.replication.automatic is not None
+    assert s.create_time.isoformat().startswith("2026-01-01")
+
+
+def test_a_regional_secret_lives_in_its_own_namespace(sm):
+    # Against Google a regional secret needs the regional endpoint
+    # (secretmanager.L.rep.googleapis.com) in client_options; here the
+    # sandbox URL stands in for it.
+    regional = secretmanager.SecretManagerServiceClient(**opts())
+    name = f"{REGION}/secrets/regional"
+    r = regional.access_secret_version(name=f"{name}/versions/latest")
+    assert r.name == f"{name}/versions/1"
+    assert r.payload.data == b"regional-value"
+    assert regional.get_secret(name=name).name == name
+    versions = [v.name for v in regional.list_secret_versions(parent=name)]
+    assert versions == [f"{name}/versions/1"]
+    with pytest.raises(exceptions.NotFound):
+        sm.access_secret_version(name=f"{SECRETS}/regional/versions/latest")
+    with pytest.raises(exceptions.NotFound):
+        regional.access_secret_version(name=f"{REGION}/secrets/jwt/versions/1")
+
+
+def test_a_project_number_names_the_same_secret(sm):
+    name = "projects/123456789012/secrets/jwt"
+    r = sm.access_secret_version(name=f"{name}/versions/2")
+    assert r.name == f"{name}/versions/2"
+    assert r.payload.data == b"second-value"
+
+
+def test_latest_with_no_enabled_version_is_a_failed_precondition(sm):
+    with pytest.raises(exceptions.BadRequest) as e:
+        sm.access_secret_version(name=f"{SECRETS}/retired/versions/latest")
+    assert (
+        f"Secret Version [{SECRETS}/retired/versions/2] is in DISABLED state."
+        in str(e.value)
+    )
+    v = sm.get_secret_version(name=f"{SECRETS}/retired/versions/latest")
+    assert v.name == f"{SECRETS}/retired/versions/2"
+    assert v.state == secretmanager.SecretVersion.State.DISABLED
+
+
+def test_secrets_are_listed(sm):
+    names = [s.name for s in sm.list_secrets(parent="projects/fidelity")]
+    assert names == [f"{SECRETS}/{s}" for s in ("jwt", "denied", "flaky", "retired")]
+    regional = [s.name for s in sm.list_secrets(parent=REGION)]
+    assert regional == [f"{REGION}/secrets/regional"]
+
+
+def test_a_tagged_revision_at_zero_percent(services, revisions):
+    s = services.get_service(name=WEB)
+    status = {t.revision: (t.percent, t.tag, t.uri) for t in s.traffic_statuses}
+    assert status == {
+        "web-00002-bbb": (100, "", ""),
+        "web-00001-aaa": (0, "canary", "https://canary---web-sandbox-us-central1.a.run.app"),
+    }
+    assert [t.tag for t in s.traffic] == ["", "canary"]
+    old = revisions.get_revision(name=f"{WEB}/revisions/web-00001-aaa")
+    assert old.containers[0].env[0].value == "old"
+
+
+def test_volumes_and_mounts_on_a_revision(services, revisions):
+    r = revisions.get_revision(name=f"{WEB}/revisions/web-00002-bbb")
+    sa, scratch = r.volumes
+    assert sa.name == "sa"
+    assert sa.secret.secret == "projects/123456789012/secrets/sa-key"
+    assert [(i.path, i.version) for i in sa.secret.items] == [("sa.json", "2")]
+    assert sa.secret.default_mode == 0o444
+    assert scratch.empty_dir.medium == run_v2.EmptyDirVolumeSource.Medium.MEMORY
+    mounts = [[(m.name, m.mount_path) for m in c.volume_mounts] for c in r.containers]
+    assert mounts == [[("sa", "/secrets")], [("scratch", "/tmp/otel")]]
+    ref = r.containers[0].env[0].value_source.secret_key_ref
+    assert (ref.secret, ref.version) == ("jwt", "current")
+    template = services.get_service(name=WEB).template
+    assert [v.name for v in template.volumes] == ["sa", "scratch"]
+    assert template.containers[1].name == "otel-collector"
+
+
+def test_a_job_and_its_task_template(jobs):
+    name = f"{REGION}/jobs/migrate"
+    j = jobs.get_job(name=name)
+    assert j.name == name
+    assert j.create_time.isoformat().startswith("2026-03-01")
+    assert (j.template.task_count, j.template.parallelism) == (1, 1)
+    task = j.template.template
+    assert task.max_retries == 3
+    assert task.execution_environment == run_v2.ExecutionEnvironment.EXECUTION_ENVIRONMENT_GEN2
+    c = task.containers[0]
+    env = {e.name: e for e in c.env}
+    assert env["STEP"].value == "all"
+    ref = env["DB_PASSWORD"].value_source.secret_key_ref
+    assert (ref.secret, ref.version) == ("db", "current")
+    assert [(m.name, m.mount_path) for m in c.volume_mounts] == [("sa", "/secrets")]
+    assert [(i.path, i.version) for i in task.volumes[0].secret.items] == [
+        ("sa.json", "latest")
+    ]
+    with pytest.raises(exceptions.NotFound):
+        jobs.get_job(name=f"{REGION}/jobs/ghost")
+
+
+def test_the_lists_init_reads(services, jobs):
+    assert [s.name for s in services.list_services(parent=REGION)] == [
+        SERVICE,
+        WEB,
+    ]
+    assert [j.name for j in jobs.list_jobs(parent=REGION)] == [f"{REGION}/jobs/migrate"]
+    with pytest.raises(exceptions.Forbidden):
+        list(jobs.list_jobs(parent="projects/other/locations/us-central1"))
+
+
+@pytest.mark.skipif(
+    not hasattr(run_v2, "WorkerPoolsClient"),
+    reason="this google-cloud-run has no WorkerPoolsClient",
+)
+def test_a_worker_pool_its_split_and_revisions(revisions):
+    pools = run_v2.WorkerPoolsClient(**opts())
+    name = f"{REGION}/workerPools/consumer"
+    w = pools.get_worker_pool(name=name)
+    split = [(s.revision, s.percent) for s in w.instance_splits]
+    assert split == [("consumer-00002-bbb", 75), ("consumer-00001-aaa", 25)]
+    assert [(s.revision, s.percent) for s in w.instance_split_statuses] == split
+    assert all(
+        s.type_ == run_v2.InstanceSplitAllocationType.INSTANCE_SPLIT_ALLOCATION_TYPE_REVISION
+        for s in w.instance_splits
+    )
+    assert w.latest_ready_revision == f"{name}/revisions/consumer-00002-bbb"
+    assert w.template.containers[0].env[0].value == "new"
+    old = revisions.get_revision(name=f"{name}/revisions/consumer-00001-aaa")
+    assert old.name == f"{name}/revisions/consumer-00001-aaa"
+    assert old.containers[0].env[0].value == "old"
+    assert [p.name for p in pools.list_worker_pools(parent=REGION)] == [name]
