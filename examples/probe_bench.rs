@@ -56,6 +56,7 @@ async fn main() {
         timeout: Duration::from_secs(10),
         now: 0,
         rewrites: Vec::new(),
+        jwks: Default::default(),
     };
     println!("run  wall_ms  sum_ms  per-probe ms");
     for i in 0..runs {

@@ -141,20 +141,32 @@ pub enum JwtCommand {
 
 /// `driftgate jwt mint`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("signer").required(true).args(["secret", "key"])))]
 pub struct JwtMintArgs {
-    /// The secret: a reference such as `staging_file.JWT_SECRET`, or the
-    /// name of a `jwt` probe whose `sign_with` and claims to use.
+    /// The secret: a reference such as `staging_file.JWT_SECRET` (an HMAC
+    /// secret or a PEM private key), or the name of a `jwt` probe whose
+    /// `sign_with`, claims and algorithm to use.
     #[arg(long, value_name = "SOURCE.KEY|PROBE")]
-    pub secret: String,
+    pub secret: Option<String>,
+    /// A key file instead: a PEM private key (RSA, EC P-256/P-384, Ed25519),
+    /// or an HMAC secret (a file without a PEM header, exact bytes). Needs
+    /// no config.
+    #[arg(long, value_name = "PATH")]
+    pub key: Option<PathBuf>,
     /// Claims as JSON (merged over the probe's claims).
     #[arg(long, value_name = "JSON")]
     pub claims: Option<String>,
     /// Lifetime.
     #[arg(long, value_name = "DURATION", value_parser = parse_ttl)]
     pub ttl: Option<Duration>,
-    /// HS256, HS384 or HS512 (default: the probe's, else HS256).
+    /// HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA
+    /// (default: the probe's, else the key's: HS256 for an HMAC secret,
+    /// RS256 for RSA, ES256/ES384 for EC, EdDSA for Ed25519).
     #[arg(long)]
     pub algorithm: Option<String>,
+    /// `kid` to write in the header (default: the probe's).
+    #[arg(long)]
+    pub kid: Option<String>,
     /// Read Google sources from an embedded sandbox.
     #[arg(long)]
     pub sandbox: bool,
@@ -165,13 +177,24 @@ pub struct JwtMintArgs {
 pub struct JwtVerifyArgs {
     /// The token (`-` reads it from stdin, which keeps it out of shell history).
     pub token: String,
-    /// The secret it should verify with (`SOURCE.KEY`); every configured
-    /// secret is tried to name the signer.
+    /// The secret or public key it should verify with (`SOURCE.KEY`); every
+    /// configured value is tried to name the signer.
     #[arg(long, value_name = "SOURCE.KEY")]
     pub secret: Option<String>,
+    /// A key file it should verify with: a PEM public key or an HMAC secret
+    /// (repeatable; each must verify). Needs no config.
+    #[arg(long = "key", value_name = "PATH")]
+    pub keys: Vec<PathBuf>,
+    /// A JWKS it should verify with, by the token's `kid`: an `http(s)://`
+    /// URL (fetched once, with --timeout) or a file (repeatable).
+    #[arg(long = "jwks", value_name = "URL|PATH")]
+    pub jwks: Vec<String>,
     /// Expected issuer.
     #[arg(long)]
     pub issuer: Option<String>,
+    /// Expected audience: the token's `aud` must name it.
+    #[arg(long)]
+    pub audience: Option<String>,
     /// Read Google sources from an embedded sandbox.
     #[arg(long)]
     pub sandbox: bool,

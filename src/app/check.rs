@@ -227,6 +227,7 @@ pub async fn execute(config: &Config, settings: &Settings, selection: &Selection
         timeout: settings.global.timeout,
         now: started_at,
         rewrites: config.probe_rewrites.clone(),
+        jwks: Default::default(),
     };
     let secrecy = Secrecy::for_run(&config.keys, snapshots.values().flat_map(Snapshot::entries));
     // The redactor learns every secret read while the probes wait on the

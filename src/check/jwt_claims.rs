@@ -69,6 +69,7 @@ fn check_token(cx: &Context<'_>, o: &ProbeOutcome, tc: &TokenCheck, out: &mut Ve
     let problems = jwt::check_claims(
         &decoded.claims,
         tc.issuer.as_deref(),
+        tc.audience.as_deref(),
         &tc.required_claims,
         cx.now,
     );
@@ -100,6 +101,9 @@ fn held(
     if let Some(iss) = &tc.issuer {
         parts.push(format!("issuer `{iss}`"));
     }
+    if let Some(aud) = &tc.audience {
+        parts.push(format!("audience `{aud}`"));
+    }
     let mut text = if parts.is_empty() {
         format!("{subject} has valid claims")
     } else {
@@ -129,6 +133,12 @@ fn hint_for(p: &ClaimProblem, minted: bool) -> Option<String> {
         }
         (ClaimProblem::WrongIssuer { .. }, false) => {
             "the auth service and the backend disagree on the issuer name".into()
+        }
+        (ClaimProblem::WrongAudience { .. }, true) => {
+            "set `aud` in the probe's claims to the audience the backend expects".into()
+        }
+        (ClaimProblem::WrongAudience { .. }, false) => {
+            "the auth service writes another audience than the one the backend accepts".into()
         }
         (ClaimProblem::Expired { .. }, true) => {
             "an `exp` written in the probe's claims is kept as written: remove it to get now + ttl"

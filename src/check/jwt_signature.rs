@@ -1,43 +1,63 @@
-//! `jwt-signature`: a token does not verify with the expected secret.
+//! `jwt-signature`: a token does not verify with the expected key.
 //!
 //! Consumes the [`TokenCheck`]s of every probe (a token the `jwt` probe
-//! minted, or one a service issued to the `http` probe). When a token does
-//! not verify, every secret value of every source read is tried, so the
-//! finding names who did sign it. Two neighbours are also this file's:
-//! a `verify_with` that names a key its source does not hold gives a
-//! `key-missing` FAIL (the reference is only known bad once the source is
-//! read), and a `jwt` probe that could not mint gives an ERROR. A probe
-//! whose `sign_with` is unresolved is left to the `key-missing` check.
+//! minted, or one a service issued to the `http` probe). Each expected key
+//! (an HMAC secret or a PEM public key in `verify_with`) and each JWKS is
+//! judged on its own: PASS names the key that verified (`jwks URL kid
+//! k2`), FAIL says why not. When an HMAC token does not verify, every
+//! secret value of every source read is tried, so the finding names who
+//! did sign it; for an asymmetric token, every PEM key among those values.
+//! Algorithm confusion (an HMAC token offered to a public key or a JWKS, an
+//! RS/PS/ES/EdDSA token offered to an HMAC secret) is a FAIL that says so.
+//! A JWKS that publishes an HMAC key or private key members is a FAIL of
+//! its own, once per document. A JWKS that could not be fetched is an
+//! ERROR. Two neighbours are also this file's: a `verify_with` that names a
+//! key its source does not hold gives a `key-missing` FAIL (the reference
+//! is only known bad once the source is read), and a `jwt` probe that could
+//! not mint gives an ERROR. A probe whose `sign_with` is unresolved is left
+//! to the `key-missing` check.
+
+use std::collections::HashSet;
 
 use super::{declare_check, impl_check, Context};
 use crate::interpolate::ResolveError;
-use crate::jwt::{self, Candidate, TokenCheck, VerifyError};
+use crate::jwt::keys::{self, KeyKind, VerifyingKey};
+use crate::jwt::{self, Candidate, JwksCheck, JwksUnavailable, TokenCheck, VerifyError};
 use crate::probe::{ProbeOutcome, ProbeResult};
 use crate::report::{Finding, Status};
 use crate::secret::Secret;
 
 declare_check! {
-/// A token does not verify with the expected secret.
+/// A token does not verify with the expected key.
 ///
-/// Status: FAIL. The token was signed with another secret than the one the
+/// Status: FAIL. The token was signed with another key than the one the
 /// verifying side holds; driftgate tries every configured secret value and says
 /// which one did sign it ("the token the auth service issued verifies with
 /// test_file.JWT_SECRET, not with staging_secrets.JWT_SECRET"). Servers often
 /// report this as `NO_TOKEN` or a generic 401, which sends people looking for a
-/// missing header instead of a drifted secret. A token with `alg: none`, or an
-/// algorithm other than the one configured, is refused. ERROR when a `jwt`
-/// probe could not mint a token at all (an empty secret, an `exp` claim that
-/// is not a number).
+/// missing header instead of a drifted secret. Keys are HMAC secrets, PEM
+/// public keys (RSA, EC P-256/P-384, Ed25519) and JWKS documents, whose key is
+/// chosen by the token's `kid`: a `kid` the JWKS does not hold (a rotated key)
+/// is named with the kids it does hold. A token with `alg: none`, an algorithm
+/// other than the one configured, an HMAC token offered to a public key, or an
+/// RS/PS/ES/EdDSA token offered to an HMAC secret (algorithm confusion) is
+/// refused, as is a JWKS that publishes an HMAC key (`kty: oct`) or private key
+/// members. ERROR when a JWKS could not be fetched, or a `jwt` probe could not
+/// mint a token (an empty secret, a public key in `sign_with`, an `exp` claim
+/// that is not a number).
 ///
 /// Fix: make the signing and verifying sides read the same secret (see the
-/// value-mismatch findings for JWT_SECRET), then redeploy the side that was
-/// wrong. `driftgate jwt verify TOKEN` names the signer of any token.
+/// value-mismatch findings for JWT_SECRET), or publish the signing key's public
+/// half in the JWKS the verifiers read, then redeploy the side that was wrong.
+/// `driftgate jwt verify TOKEN` names the signer of any token.
     JwtSignature, "jwt-signature", AuthPath
 }
 impl_check!(JwtSignature, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let mut candidates: Option<Vec<Candidate>> = None;
+    // A JWKS's exposures are reported once, however many tokens use it.
+    let mut exposed: HashSet<String> = HashSet::new();
     for o in cx.probes {
         if let ProbeResult::Jwt(obs) = &o.result {
             if let Some(e) = &obs.error {
@@ -53,6 +73,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         }
         for tc in o.token_checks() {
             check_token(cx, o, tc, &mut candidates, out);
+            for j in &tc.jwks {
+                check_jwks(o, tc, j, &mut exposed, out);
+            }
         }
     }
 }
@@ -76,15 +99,16 @@ pub(super) fn source_key(cx: &Context<'_>, label: &str) -> Option<(String, Strin
 }
 
 pub(super) fn subject(cx: &Context<'_>, tc: &TokenCheck) -> Subject {
-    match source_key(cx, &tc.issued_by) {
-        Some(sk) => Subject {
+    if tc.minted {
+        Subject {
             text: format!("a token signed with {}", tc.issued_by),
-            signed_with: Some(sk),
-        },
-        None => Subject {
+            signed_with: source_key(cx, &tc.issued_by),
+        }
+    } else {
+        Subject {
             text: format!("the token {} issued", tc.issued_by),
             signed_with: None,
-        },
+        }
     }
 }
 
@@ -99,6 +123,21 @@ fn environment_of(cx: &Context<'_>, source: &str) -> Option<String> {
     cx.snapshots.get(source).and_then(|s| s.environment.clone())
 }
 
+/// The hint for an algorithm-confusion FAIL.
+fn confusion_hint(alg: jsonwebtoken::Algorithm) -> String {
+    if keys::is_hmac(alg) {
+        format!(
+            "the token is signed with a shared secret ({}): a verifier configured with a public key must refuse it; if the issuer is meant to sign RS256/ES256, fix the issuer, and if HMAC is intended, verify with the shared secret",
+            jwt::alg_name(alg)
+        )
+    } else {
+        format!(
+            "the issuer signs {} with a private key: verify with its public key (a PEM file in verify_with) or its JWKS (jwks = [URL]); a service that checks such tokens against a shared secret refuses every one",
+            jwt::alg_name(alg)
+        )
+    }
+}
+
 fn check_token(
     cx: &Context<'_>,
     o: &ProbeOutcome,
@@ -108,27 +147,32 @@ fn check_token(
 ) {
     let subj = subject(cx, tc);
     let signing_sources: Vec<String> = subj.signed_with.iter().map(|(s, _)| s.clone()).collect();
-    // Structure and algorithm first: one finding per token, not per secret.
+    // Structure and algorithm first: one finding per token, not per key.
     let structural = match jwt::token_algorithm(tc.token.expose()) {
-        Err(e) => Some(e),
-        Ok(alg) if alg != tc.algorithm => Some(VerifyError::UnexpectedAlgorithm {
-            found: jwt::alg_name(alg),
-            expected: jwt::alg_name(tc.algorithm),
-        }),
-        Ok(_) => None,
+        Err(e) => Err(e),
+        Ok(alg) => match tc.algorithm {
+            Some(pinned) if pinned != alg => Err(VerifyError::UnexpectedAlgorithm {
+                found: jwt::alg_name(alg),
+                expected: jwt::alg_name(pinned),
+            }),
+            _ => Ok(alg),
+        },
     };
-    if let Some(e) = structural {
-        out.push(
-            Finding::new(
-                JwtSignature::ID,
-                Status::Fail,
-                format!("{} cannot be verified: {e}", subj.text),
-            )
-            .sources(signing_sources)
-            .location(o.location.clone()),
-        );
-        return;
-    }
+    let alg = match structural {
+        Ok(alg) => alg,
+        Err(e) => {
+            out.push(
+                Finding::new(
+                    JwtSignature::ID,
+                    Status::Fail,
+                    format!("{} cannot be verified: {e}", subj.text),
+                )
+                .sources(signing_sources)
+                .location(o.location.clone()),
+            );
+            return;
+        }
+    };
     for (label, expected) in &tc.expected {
         let (exp_source, exp_key) = source_key(cx, label).unzip();
         let expected = match expected {
@@ -150,23 +194,50 @@ fn check_token(
                 continue;
             }
         };
-        let finding = match jwt::verify_signature(tc.token.expose(), expected, tc.algorithm) {
-            Ok(()) => Finding::new(
-                JwtSignature::ID,
-                Status::Pass,
-                format!("{} verifies with {label}", subj.text),
-            ),
-            Err(VerifyError::BadSignature) => {
-                let all = candidates.get_or_insert_with(|| {
-                    jwt::candidates(cx.snapshots, |e| cx.entry_is_secret(e))
-                });
-                mismatch(cx, &subj, tc, label, expected, all)
-            }
+        let finding = match keys::verifying_key(expected) {
             Err(e) => Finding::new(
                 JwtSignature::ID,
                 Status::Fail,
                 format!("{} cannot be verified with {label}: {e}", subj.text),
-            ),
+            )
+            .hint("verify_with takes HMAC secrets and PEM public keys; a JWKS goes in `jwks`"),
+            Ok(key) => match jwt::verify_key(tc.token.expose(), &key, tc.algorithm) {
+                Ok(_) if key.kind() == KeyKind::Hmac => Finding::new(
+                    JwtSignature::ID,
+                    Status::Pass,
+                    format!("{} verifies with {label}", subj.text),
+                ),
+                Ok(alg) => Finding::new(
+                    JwtSignature::ID,
+                    Status::Pass,
+                    format!(
+                        "{} verifies with {label} ({}, {})",
+                        subj.text,
+                        jwt::alg_name(alg),
+                        key.kind().noun()
+                    ),
+                ),
+                Err(VerifyError::BadSignature(_)) => {
+                    let all = candidates.get_or_insert_with(|| {
+                        jwt::candidates(cx.snapshots, |e| cx.entry_is_secret(e))
+                    });
+                    match &key {
+                        VerifyingKey::Hmac(_) => mismatch(cx, &subj, tc, label, expected, all),
+                        VerifyingKey::Public(p) => asym_mismatch(&subj, tc, label, p.kind(), all),
+                    }
+                }
+                Err(e @ VerifyError::Confusion { .. }) => Finding::new(
+                    JwtSignature::ID,
+                    Status::Fail,
+                    format!("{} cannot be verified with {label}: {e}", subj.text),
+                )
+                .hint(confusion_hint(alg)),
+                Err(e) => Finding::new(
+                    JwtSignature::ID,
+                    Status::Fail,
+                    format!("{} cannot be verified with {label}: {e}", subj.text),
+                ),
+            },
         };
         out.push(
             finding
@@ -174,6 +245,150 @@ fn check_token(
                 .sources(signing_sources.iter().cloned().chain(exp_source))
                 .location(o.location.clone()),
         );
+    }
+}
+
+/// The findings for one JWKS: its exposures (once per document), then
+/// whether the token verifies with it.
+fn check_jwks(
+    o: &ProbeOutcome,
+    tc: &TokenCheck,
+    j: &JwksCheck,
+    exposed: &mut HashSet<String>,
+    out: &mut Vec<Finding>,
+) {
+    let subject = if tc.minted {
+        format!("a token signed with {}", tc.issued_by)
+    } else {
+        format!("the token {} issued", tc.issued_by)
+    };
+    let label = &j.label;
+    let finding = |status, message: String| {
+        Finding::new(JwtSignature::ID, status, message).location(o.location.clone())
+    };
+    let doc = match &j.doc {
+        Ok(doc) => doc,
+        Err(JwksUnavailable::Skipped(why)) => {
+            out.push(finding(
+                Status::Skip,
+                format!("{subject} was not verified with {label}: {why}"),
+            ));
+            return;
+        }
+        // `key-missing` reports a reference to a key its source lacks.
+        Err(JwksUnavailable::Unresolved(ResolveError::MissingKey { .. })) => return,
+        Err(JwksUnavailable::Unresolved(e)) => {
+            out.push(finding(
+                Status::Skip,
+                format!("{subject} was not verified with the JWKS at {e}"),
+            ));
+            return;
+        }
+        Err(JwksUnavailable::Failed(why)) => {
+            out.push(
+                finding(
+                    Status::Error,
+                    format!("{subject} could not be verified with {label}: the JWKS could not be fetched: {why}"),
+                )
+                .hint("check the URL and that the auth service serves its JWKS there; a verifier that cannot fetch it refuses every token"),
+            );
+            return;
+        }
+    };
+    if exposed.insert(label.clone()) {
+        for p in doc.exposures() {
+            out.push(
+                finding(
+                    Status::Fail,
+                    format!("{label} publishes {} that {}", p.key_name(), p.kind),
+                )
+                .hint("a JWKS holds public keys only: remove the key from the document, and rotate it, since it was published"),
+            );
+        }
+    }
+    let result = match jwt::verify_jwks(tc.token.expose(), doc, tc.algorithm) {
+        Ok(kid) => finding(
+            Status::Pass,
+            format!(
+                "{subject} verifies with {label} {}",
+                crate::jwt::jwks::kid_name(kid.as_deref())
+            ),
+        ),
+        Err(e) => {
+            let hint = match &e {
+                VerifyError::KidNotFound { .. } => Some(
+                    "if the issuer rotated its key, tokens signed before the rotation fail until they expire; if it still signs with this kid, the JWKS verifiers read is not the issuer's (another URL, a stale cache)"
+                        .to_string(),
+                ),
+                VerifyError::Confusion { alg, .. } => Some(confusion_hint(*alg)),
+                _ => None,
+            };
+            finding(
+                Status::Fail,
+                format!("{subject} does not verify with {label}: {e}"),
+            )
+            .hint_opt(hint)
+        }
+    };
+    out.push(result);
+}
+
+/// The FAIL for an asymmetric token that does not verify with a public
+/// key, naming the PEM keys among the configured values that do verify it.
+fn asym_mismatch(
+    subj: &Subject,
+    tc: &TokenCheck,
+    label: &str,
+    kind: KeyKind,
+    candidates: &[Candidate],
+) -> Finding {
+    let pairs: Vec<(&str, &Secret)> = candidates
+        .iter()
+        .map(|c| (c.label.as_str(), &c.value))
+        .chain(
+            tc.expected
+                .iter()
+                .filter_map(|(l, v)| v.as_ref().ok().map(|v| (l.as_str(), v))),
+        )
+        .filter(|(l, _)| *l != label)
+        .collect();
+    let mut signers = jwt::find_signers(tc.token.expose(), &pairs);
+    signers.dedup();
+    let kid = jwt::decode_for_display(tc.token.expose())
+        .ok()
+        .and_then(|d| d.kid().map(crate::jwt::jwks::shown_kid))
+        .map(|k| format!(" (its kid is {k})"))
+        .unwrap_or_default();
+    let tried = pairs
+        .iter()
+        .filter(|(_, v)| keys::looks_like_pem(v.expose()))
+        .count();
+    if signers.is_empty() {
+        Finding::new(
+            JwtSignature::ID,
+            Status::Fail,
+            format!(
+                "{} does not verify with {label} ({}): it was signed with another private key{kid}, and no configured key verifies it ({tried} PEM value(s) tried)",
+                subj.text,
+                kind.noun()
+            ),
+        )
+        .hint(format!(
+            "{label} is not the public half of the key the token was signed with: publish the signer's public key to the verifying side, or sign with the private key of {label}"
+        ))
+    } else {
+        Finding::new(
+            JwtSignature::ID,
+            Status::Fail,
+            format!(
+                "{} verifies with {}, not with {label}{kid}",
+                subj.text,
+                super::compare::join_names(&signers)
+            ),
+        )
+        .hint(format!(
+            "{label} is not the public half of the signing key; the verifying side holds another key pair's public key"
+        ))
     }
 }
 
@@ -194,9 +409,14 @@ fn mismatch(
         super::compare::join_names(&cs.iter().map(|c| c.label.as_str()).collect::<Vec<_>>())
     };
     let exp_env = source_key(cx, label).and_then(|(s, _)| environment_of(cx, &s));
-    let finding = if let Some((source, key)) = &subj.signed_with {
+    let finding = if tc.minted {
         // Minted: the signer is known; say how the two values differ.
-        let signer = value_of(cx, source, key);
+        let signer = tc.signing_secret.clone().or_else(|| {
+            subj.signed_with
+                .as_ref()
+                .and_then(|(source, key)| value_of(cx, source, key))
+        });
+
         let message = match &signer {
             Some(v) => format!(
                 "{} does not verify with {label}: {}",
@@ -393,13 +613,18 @@ environment = "test"
         TokenCheck {
             token,
             issued_by: issued_by.into(),
+            // "staging_file.JWT_SECRET" minted it; "the auth service" issued it.
+            minted: !issued_by.starts_with("the "),
+            signing_secret: None,
             expected: expected
                 .into_iter()
                 .map(|(l, r)| (l.to_string(), r))
                 .collect(),
+            jwks: Vec::new(),
             issuer: Some("auth".into()),
+            audience: None,
             required_claims: crate::config::default_required_claims(),
-            algorithm: Algorithm::HS256,
+            algorithm: Some(Algorithm::HS256),
         }
     }
 

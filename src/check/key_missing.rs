@@ -118,6 +118,16 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     out.push(missing_key(cx, probe, reference, source_name, key));
                 }
             }
+            for j in &tc.jwks {
+                if let Err(crate::jwt::JwksUnavailable::Unresolved(ResolveError::MissingKey {
+                    reference,
+                    source_name,
+                    key,
+                })) = &j.doc
+                {
+                    out.push(missing_key(cx, probe, reference, source_name, key));
+                }
+            }
         }
         if let ProbeResult::Unresolved(ResolveError::MissingKey {
             reference,

@@ -333,6 +333,10 @@ pub fn known_secrets(
             for s in crate::secret::userinfo_secrets(entry.value.expose()) {
                 r.add(&s);
             }
+            // A PEM key: its body on one line too.
+            if let Some(body) = crate::jwt::keys::pem_body(entry.value.expose()) {
+                r.add(&body);
+            }
         }
     }
     for s in literals {

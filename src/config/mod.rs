@@ -27,8 +27,9 @@ use toml::Spanned;
 
 pub use error::ConfigError;
 pub use probe::{
-    default_required_claims, json_strings, parse_hmac_algorithm, HttpExpect, HttpProbe, JwtExpect,
-    JwtProbe, ProbeConfig, ProbeKind, WebsocketProbe, WsExpect, WsTransport, DEFAULT_TTL,
+    default_required_claims, json_strings, parse_jws_algorithm, HttpExpect, HttpProbe, JwksSource,
+    JwtExpect, JwtProbe, KeySource, ProbeConfig, ProbeKind, WebsocketProbe, WsExpect, WsTransport,
+    DEFAULT_TTL,
 };
 pub use rule::{Rule, RuleKind};
 pub use source::{SourceConfig, SourceKind};
@@ -347,6 +348,9 @@ environment = "staging"
         assert_eq!(c.rules[0].sources, vec!["a", "b"]);
     }
 
+    /// The fixture keys, relative to `config/` (tests run in the crate root).
+    const KEYS: &str = "../tests/fixtures/keys";
+
     #[test]
     fn errors_name_file_line_and_column() {
         for (text, line, needle) in [
@@ -360,8 +364,49 @@ environment = "staging"
             ),
             (
                 &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"${{nope.K}}\"\n"),
-                12,
+                15,
                 "probe `p` field `sign_with`",
+            ),
+            // Key files are read and judged when the config is loaded.
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"no-such.pem\"\n"),
+                15,
+                "field `sign_with`: file config/no-such.pem: cannot read it",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"{KEYS}/rsa-a.pub\"\n"),
+                15,
+                "it is a public key (an RSA key), which cannot sign",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nalgorithm = \"ES256\"\nsign_with = \"{KEYS}/rsa-a.key\"\n"),
+                16,
+                "it holds an RSA key, and algorithm ES256 needs an EC P-256 key",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"{KEYS}/hmac.secret\"\nverify_with = [\"{KEYS}/ec-p256.key\"]\n"),
+                16,
+                "field `verify_with`: file config/../tests/fixtures/keys/ec-p256.key: it is a private key (an EC P-256 key) where a public key is expected",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"{KEYS}/hmac.secret\"\nalgorithm = \"HS1024\"\n"),
+                16,
+                "`HS1024` is not supported",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"{KEYS}/hmac.secret\"\njwks = [\"{KEYS}/README.md\"]\n"),
+                16,
+                "jwks file config/../tests/fixtures/keys/README.md: it is not JSON",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"{KEYS}/hmac.secret\"\njwks = [\"ftp://auth/jwks.json\"]\n"),
+                16,
+                "has scheme `ftp`",
+            ),
+            (
+                &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"http\"\nurl = \"http://x\"\nexpect = {{ jwt = {{ at = \"/t\" }} }}\n"),
+                12,
+                "say what the token must verify with",
             ),
             (
                 &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"websocket\"\nurl = \"ws://x\"\ntoken = \"${{probe.p.token}}\"\n"),
@@ -370,7 +415,7 @@ environment = "staging"
             ),
             (
                 &format!("{BASE}\n[[probe]]\nname = \"p\"\nkind = \"jwt\"\nsign_with = \"x\"\nalgorithm = \"none\"\n"),
-                12,
+                16,
                 "refused",
             ),
         ] {

@@ -42,12 +42,15 @@ pub(crate) enum RawProbe {
         #[serde(default)]
         verify_with: Vec<String>,
         #[serde(default)]
+        jwks: Vec<String>,
+        #[serde(default)]
         claims: toml::Table,
         ttl: Option<String>,
         issuer: Option<String>,
+        audience: Option<String>,
         required_claims: Option<Vec<String>>,
-        #[serde(default = "default_alg")]
-        algorithm: String,
+        algorithm: Option<String>,
+        kid: Option<String>,
     },
     Websocket {
         name: String,
@@ -71,10 +74,6 @@ fn default_method() -> String {
     "GET".into()
 }
 
-fn default_alg() -> String {
-    "HS256".into()
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHttpExpect {
@@ -94,8 +93,14 @@ pub(crate) enum StatusList {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawJwtExpect {
     at: String,
-    secret: String,
+    secret: Option<String>,
+    #[serde(default)]
+    verify_with: Vec<String>,
+    #[serde(default)]
+    jwks: Vec<String>,
     issuer: Option<String>,
+    audience: Option<String>,
+    algorithm: Option<String>,
     required_claims: Option<Vec<String>>,
 }
 
@@ -151,12 +156,34 @@ impl ProbeConfig {
                 }
                 out.extend(h.json_templates.iter().map(|t| ("json", t)));
                 if let Some(j) = &h.expect.jwt {
-                    out.push(("expect.jwt.secret", &j.secret));
+                    out.extend(
+                        j.verify_with
+                            .iter()
+                            .filter_map(KeySource::template)
+                            .map(|t| ("expect.jwt.verify_with", t)),
+                    );
+                    out.extend(
+                        j.jwks
+                            .iter()
+                            .filter_map(JwksSource::template)
+                            .map(|t| ("expect.jwt.jwks", t)),
+                    );
                 }
             }
             ProbeKind::Jwt(j) => {
-                out.push(("sign_with", &j.sign_with));
-                out.extend(j.verify_with.iter().map(|t| ("verify_with", t)));
+                out.extend(j.sign_with.template().map(|t| ("sign_with", t)));
+                out.extend(
+                    j.verify_with
+                        .iter()
+                        .filter_map(KeySource::template)
+                        .map(|t| ("verify_with", t)),
+                );
+                out.extend(
+                    j.jwks
+                        .iter()
+                        .filter_map(JwksSource::template)
+                        .map(|t| ("jwks", t)),
+                );
             }
             ProbeKind::Websocket(w) => {
                 out.push(("url", &w.url));
@@ -193,14 +220,34 @@ impl ProbeConfig {
                 }
             }
         };
+        // Keys: the literals of a key template, and the content of a key
+        // file unless it is a public key.
+        let key_secrets = |out: &mut Vec<Secret>, k: &KeySource| match k {
+            KeySource::Template(t) => t.literals().for_each(|l| out.push(Secret::new(l))),
+            KeySource::File { value, .. } => {
+                if !matches!(
+                    crate::jwt::keys::any_key(value),
+                    Ok(crate::jwt::keys::AnyKey::Public(_))
+                ) {
+                    out.push(value.clone());
+                    out.extend(crate::jwt::keys::pem_body(value.expose()));
+                }
+            }
+        };
         let secrets: Vec<&Template> = match &self.kind {
             ProbeKind::Http(h) => {
                 headers(&mut out, &h.headers);
-                h.expect.jwt.iter().map(|j| &j.secret).collect()
+                if let Some(j) = &h.expect.jwt {
+                    j.verify_with.iter().for_each(|k| key_secrets(&mut out, k));
+                }
+                Vec::new()
             }
-            ProbeKind::Jwt(j) => std::iter::once(&j.sign_with)
-                .chain(&j.verify_with)
-                .collect(),
+            ProbeKind::Jwt(j) => {
+                std::iter::once(&j.sign_with)
+                    .chain(&j.verify_with)
+                    .for_each(|k| key_secrets(&mut out, k));
+                Vec::new()
+            }
             ProbeKind::Websocket(w) => {
                 headers(&mut out, &w.headers);
                 for text in w.send.iter().chain(&w.expect_message) {
@@ -303,15 +350,91 @@ pub struct HttpExpect {
     pub body_contains: Option<String>,
 }
 
+/// Where a key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A value with a reference (`${staging_secrets.JWT_SECRET}`),
+    /// resolved once the sources are read.
+    Template(Template),
+    /// A file beside the config (a PEM key or an HMAC secret, exact
+    /// bytes), read and checked when the config is loaded.
+    File {
+        /// `file config/keys/signing.pem`.
+        label: String,
+        /// Its content.
+        value: crate::secret::Secret,
+    },
+}
+
+impl KeySource {
+    /// The template, when the key is one.
+    pub fn template(&self) -> Option<&Template> {
+        match self {
+            KeySource::Template(t) => Some(t),
+            KeySource::File { .. } => None,
+        }
+    }
+
+    /// How findings name it: `staging_secrets.JWT_SECRET`, `file keys/a.pub`.
+    pub fn label(&self) -> String {
+        match self {
+            KeySource::Template(t) => crate::jwt::template_label(t),
+            KeySource::File { label, .. } => label.clone(),
+        }
+    }
+
+    /// Its value.
+    pub fn resolve(
+        &self,
+        lookup: &dyn crate::interpolate::Lookup,
+    ) -> Result<crate::secret::Secret, crate::interpolate::ResolveError> {
+        match self {
+            KeySource::Template(t) => t.resolve(lookup),
+            KeySource::File { value, .. } => Ok(value.clone()),
+        }
+    }
+}
+
+/// Where a JWKS comes from.
+#[derive(Debug, Clone)]
+pub enum JwksSource {
+    /// An `http(s)://` URL (it may hold references), fetched once per run.
+    Url(Template),
+    /// A file beside the config, read and parsed when the config is loaded.
+    File {
+        /// `jwks file config/keys/jwks.json`.
+        label: String,
+        /// The document.
+        doc: std::sync::Arc<crate::jwt::jwks::Jwks>,
+    },
+}
+
+impl JwksSource {
+    /// The URL template, when it is one.
+    pub fn template(&self) -> Option<&Template> {
+        match self {
+            JwksSource::Url(t) => Some(t),
+            JwksSource::File { .. } => None,
+        }
+    }
+}
+
 /// `expect.jwt` of an HTTP probe.
 #[derive(Debug, Clone)]
 pub struct JwtExpect {
-    /// JSON pointer to the token (`/access_token`).
+    /// JSON pointer to the token (`/access_token`; empty: the whole body).
     pub at: String,
-    /// The secret it must verify with.
-    pub secret: Template,
+    /// HMAC secrets and public keys the token must verify with (`secret`
+    /// first, then `verify_with`).
+    pub verify_with: Vec<KeySource>,
+    /// JWKS documents the token must verify with.
+    pub jwks: Vec<JwksSource>,
     /// Expected issuer.
     pub issuer: Option<String>,
+    /// Expected audience.
+    pub audience: Option<String>,
+    /// The algorithm the token must use, when pinned.
+    pub algorithm: Option<jsonwebtoken::Algorithm>,
     /// Claims that must be present.
     pub required_claims: Vec<String>,
 }
@@ -319,20 +442,27 @@ pub struct JwtExpect {
 /// `kind = "jwt"`.
 #[derive(Debug, Clone)]
 pub struct JwtProbe {
-    /// Secret to sign with.
-    pub sign_with: Template,
-    /// Secrets that must verify the token.
-    pub verify_with: Vec<Template>,
+    /// Key to sign with: an HMAC secret or a PEM private key.
+    pub sign_with: KeySource,
+    /// HMAC secrets and PEM public keys that must verify the token.
+    pub verify_with: Vec<KeySource>,
+    /// JWKS documents that must verify the token.
+    pub jwks: Vec<JwksSource>,
     /// Claims, signed as written.
     pub claims: serde_json::Map<String, serde_json::Value>,
     /// Lifetime when `claims` has no `exp`.
     pub ttl: Duration,
     /// Expected issuer (default: `claims.iss`).
     pub issuer: Option<String>,
+    /// Expected audience (default: `claims.aud` when it is one string).
+    pub audience: Option<String>,
     /// Claims that must be present.
     pub required_claims: Vec<String>,
-    /// HS256, HS384 or HS512.
-    pub algorithm: jsonwebtoken::Algorithm,
+    /// The algorithm to sign with (None: the signing key's default, HS256
+    /// for an HMAC secret, RS256 for RSA, ES256/ES384 for EC, EdDSA).
+    pub algorithm: Option<jsonwebtoken::Algorithm>,
+    /// `kid` written in the header.
+    pub kid: Option<String>,
 }
 
 /// `kind = "websocket"`.
@@ -443,27 +573,7 @@ fn validate_one(
             }
             let jwt = match &expect.jwt {
                 None => None,
-                Some(j) => {
-                    if !(j.at.is_empty() || j.at.starts_with('/')) {
-                        return Err(v.err(
-                            span.clone(),
-                            format!(
-                                "{}: `{}` is not a JSON pointer (write `/access_token`)",
-                                field("expect.jwt.at"),
-                                j.at
-                            ),
-                        ));
-                    }
-                    Some(JwtExpect {
-                        at: j.at.clone(),
-                        secret: v.template(span, &field("expect.jwt.secret"), &j.secret)?,
-                        issuer: j.issuer.clone(),
-                        required_claims: j
-                            .required_claims
-                            .clone()
-                            .unwrap_or_else(default_required_claims),
-                    })
-                }
+                Some(j) => Some(validate_expect_jwt(v, span, &field, j)?),
             };
             ProbeKind::Http(HttpProbe {
                 method,
@@ -493,28 +603,62 @@ fn validate_one(
         RawProbe::Jwt {
             sign_with,
             verify_with,
+            jwks,
             claims,
             ttl,
             issuer,
+            audience,
             required_claims,
             algorithm,
+            kid,
             ..
         } => {
-            let algorithm = parse_hmac_algorithm(algorithm)
-                .map_err(|e| v.err(span.clone(), format!("{}: {e}", field("algorithm"))))?;
+            let algorithm = algorithm
+                .as_deref()
+                .map(|a| {
+                    parse_jws_algorithm(a).map_err(|e| {
+                        v.err(
+                            v.field_span(span, "algorithm"),
+                            format!("{}: {e}", field("algorithm")),
+                        )
+                    })
+                })
+                .transpose()?;
             let claims = match serde_json::to_value(claims).expect("TOML tables are JSON objects") {
                 serde_json::Value::Object(m) => m,
                 _ => unreachable!("a table serializes to an object"),
             };
+            let sign_with = key_source(
+                v,
+                &v.field_span(span, "sign_with"),
+                &field("sign_with"),
+                sign_with,
+                KeyRole::Sign(algorithm),
+            )?;
             ProbeKind::Jwt(JwtProbe {
-                sign_with: v.template(span, &field("sign_with"), sign_with)?,
+                sign_with,
                 verify_with: verify_with
                     .iter()
-                    .map(|t| v.template(span, &field("verify_with"), t))
+                    .map(|t| {
+                        key_source(
+                            v,
+                            &v.find_in(span, t),
+                            &field("verify_with"),
+                            t,
+                            KeyRole::Verify,
+                        )
+                    })
+                    .collect::<Result<_, _>>()?,
+                jwks: jwks
+                    .iter()
+                    .map(|t| jwks_source(v, &v.find_in(span, t), &field("jwks"), t))
                     .collect::<Result<_, _>>()?,
                 issuer: issuer
                     .clone()
                     .or_else(|| claims.get("iss").and_then(|i| i.as_str()).map(String::from)),
+                audience: audience
+                    .clone()
+                    .or_else(|| claims.get("aud").and_then(|a| a.as_str()).map(String::from)),
                 claims,
                 ttl: v
                     .duration(span, &field("ttl"), ttl.as_deref(), MAX_TTL)?
@@ -523,6 +667,7 @@ fn validate_one(
                     .clone()
                     .unwrap_or_else(default_required_claims),
                 algorithm,
+                kid: kid.clone(),
             })
         }
         RawProbe::Websocket {
@@ -652,17 +797,203 @@ pub fn default_required_claims() -> Vec<String> {
     vec!["sub".into(), "exp".into(), "iat".into()]
 }
 
-/// HS256, HS384 or HS512; anything else (`none` above all) is refused.
-pub fn parse_hmac_algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
-    match name.to_ascii_uppercase().as_str() {
-        "HS256" => Ok(jsonwebtoken::Algorithm::HS256),
-        "HS384" => Ok(jsonwebtoken::Algorithm::HS384),
-        "HS512" => Ok(jsonwebtoken::Algorithm::HS512),
-        "NONE" => Err("`none` is refused: an unsigned token proves nothing".into()),
-        other => Err(format!(
-            "`{other}` is not supported: shared-secret probes use HS256, HS384 or HS512"
-        )),
+/// A JWS algorithm by name (any letter case: `rs256`, `EdDSA`); `none`
+/// above all is refused.
+pub fn parse_jws_algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
+    if name.eq_ignore_ascii_case("none") {
+        return Err("`none` is refused: an unsigned token proves nothing".into());
     }
+    for candidate in crate::jwt::ALGORITHMS.split([',', ' ']) {
+        if !candidate.is_empty() && candidate.eq_ignore_ascii_case(name) {
+            if let Some(alg) = crate::jwt::parse_algorithm(candidate) {
+                return Ok(alg);
+            }
+        }
+    }
+    Err(format!(
+        "`{}` is not supported: the algorithms are {}",
+        name.chars().take(32).collect::<String>(),
+        crate::jwt::ALGORITHMS
+    ))
+}
+
+/// Most bytes of a key or JWKS file read.
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// What a key is for, and so what it must be.
+#[derive(Debug, Clone, Copy)]
+enum KeyRole {
+    /// `sign_with`: an HMAC secret or a private key, fitting the algorithm
+    /// when one is written.
+    Sign(Option<jsonwebtoken::Algorithm>),
+    /// `verify_with`: an HMAC secret or a public key.
+    Verify,
+}
+
+/// A key field: a value with a reference is resolved at run time; a plain
+/// string is a file path relative to the config, read and checked now.
+fn key_source(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    what: &str,
+    text: &str,
+    role: KeyRole,
+) -> Result<KeySource, ConfigError> {
+    let t = v.template(span, what, text)?;
+    if t.references().next().is_some() {
+        return Ok(KeySource::Template(t));
+    }
+    let (shown, content) = read_beside(v, span, what, text)?;
+    let value = crate::secret::Secret::new(content);
+    let label = format!("file {shown}");
+    let problem = match role {
+        KeyRole::Sign(alg) => match crate::jwt::keys::signing_key(&value) {
+            Err(e) => Some(e.to_string()),
+            Ok(k) => match alg {
+                Some(a) if !k.kind().fits(a) => Some(format!(
+                    "it holds {}, and algorithm {} needs {}",
+                    k.kind().noun(),
+                    crate::jwt::alg_name(a),
+                    crate::jwt::keys::KeyKind::for_algorithm(a).noun()
+                )),
+                _ => None,
+            },
+        },
+        KeyRole::Verify => crate::jwt::keys::verifying_key(&value)
+            .err()
+            .map(|e| e.to_string()),
+    };
+    match problem {
+        Some(p) => Err(v.err(span.clone(), format!("{what}: {label}: {p}"))),
+        None => Ok(KeySource::File { label, value }),
+    }
+}
+
+/// A `jwks` entry: an `http(s)://` URL (references allowed), or a file path
+/// relative to the config, read and parsed now.
+fn jwks_source(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    what: &str,
+    text: &str,
+) -> Result<JwksSource, ConfigError> {
+    let t = v.template(span, what, text)?;
+    if t.references().next().is_some() || text.contains("://") {
+        return Ok(JwksSource::Url(check_url(
+            v,
+            span,
+            what,
+            t,
+            &["http", "https"],
+        )?));
+    }
+    let (shown, content) = read_beside(v, span, what, text)?;
+    let label = format!("jwks file {shown}");
+    let doc = crate::jwt::jwks::Jwks::parse(&content)
+        .map_err(|e| v.err(span.clone(), format!("{what}: {label}: {e}")))?;
+    Ok(JwksSource::File {
+        label,
+        doc: std::sync::Arc::new(doc),
+    })
+}
+
+/// Reads a small UTF-8 file named relative to the config: (the path as
+/// shown, its text).
+fn read_beside(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    what: &str,
+    text: &str,
+) -> Result<(String, String), ConfigError> {
+    use std::io::Read as _;
+    let path = v.file.dir().join(text);
+    let shown = super::relative_to_cwd(&path).display().to_string();
+    let err = |msg: String| v.err(span.clone(), format!("{what}: file {shown}: {msg}"));
+    let file = std::fs::File::open(&path).map_err(|e| {
+        err(format!(
+            "cannot read it ({e}); a value without `${{...}}` is a file path relative to the config"
+        ))
+    })?;
+    let mut bytes = zeroize::Zeroizing::new(Vec::new());
+    file.take(MAX_KEY_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("cannot read it ({e})")))?;
+    if bytes.len() as u64 > MAX_KEY_FILE {
+        return Err(err(format!(
+            "it is larger than {} KiB: not a key",
+            MAX_KEY_FILE / 1024
+        )));
+    }
+    let content = String::from_utf8(bytes.to_vec())
+        .map_err(|_| err("it is not UTF-8 text (a PEM key or an HMAC secret is)".into()))?;
+    Ok((shown, content))
+}
+
+/// `expect.jwt`: where the token is and what it must verify with.
+fn validate_expect_jwt(
+    v: &Validator<'_>,
+    span: &Range<usize>,
+    field: &dyn Fn(&str) -> String,
+    j: &RawJwtExpect,
+) -> Result<JwtExpect, ConfigError> {
+    if !(j.at.is_empty() || j.at.starts_with('/')) {
+        return Err(v.err(
+            span.clone(),
+            format!(
+                "{}: `{}` is not a JSON pointer (write `/access_token`)",
+                field("expect.jwt.at"),
+                j.at
+            ),
+        ));
+    }
+    let mut verify_with = Vec::new();
+    for t in j.secret.iter().chain(&j.verify_with) {
+        verify_with.push(key_source(
+            v,
+            &v.find_in(span, t),
+            &field("expect.jwt.verify_with"),
+            t,
+            KeyRole::Verify,
+        )?);
+    }
+    let jwks = j
+        .jwks
+        .iter()
+        .map(|t| jwks_source(v, &v.find_in(span, t), &field("expect.jwt.jwks"), t))
+        .collect::<Result<Vec<_>, _>>()?;
+    if verify_with.is_empty() && jwks.is_empty() {
+        return Err(v.err(
+            span.clone(),
+            format!(
+                "{}: say what the token must verify with: `secret`, `verify_with` (HMAC secrets, PEM public keys) or `jwks`",
+                field("expect.jwt")
+            ),
+        ));
+    }
+    let algorithm = j
+        .algorithm
+        .as_deref()
+        .map(|a| {
+            parse_jws_algorithm(a).map_err(|e| {
+                v.err(
+                    span.clone(),
+                    format!("{}: {e}", field("expect.jwt.algorithm")),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(JwtExpect {
+        at: j.at.clone(),
+        verify_with,
+        jwks,
+        issuer: j.issuer.clone(),
+        audience: j.audience.clone(),
+        algorithm,
+        required_claims: j
+            .required_claims
+            .clone()
+            .unwrap_or_else(default_required_claims),
+    })
 }
 
 /// Every string in a JSON value, depth first.

@@ -162,19 +162,29 @@ pub async fn run(
         Ok(r) => r,
         Err(e) => return (loc, ProbeResult::Unresolved(e)),
     };
-    let expected_secret = match &p.expect.jwt {
+    // Resolved before the request: a key its source does not hold means
+    // the token could not be judged, so the probe does not run.
+    let expected: Option<Vec<(String, Result<Secret, ResolveError>)>> = match &p.expect.jwt {
         None => None,
-        Some(j) => match j.secret.resolve(lookup) {
-            Err(e @ ResolveError::MissingKey { .. }) => return (loc, ProbeResult::Unresolved(e)),
-            other => Some(other),
-        },
+        Some(j) => {
+            let mut keys = Vec::with_capacity(j.verify_with.len());
+            for k in &j.verify_with {
+                match k.resolve(lookup) {
+                    Err(e @ ResolveError::MissingKey { .. }) => {
+                        return (loc, ProbeResult::Unresolved(e))
+                    }
+                    other => keys.push((k.label(), other)),
+                }
+            }
+            Some(keys)
+        }
     };
     let timeout = p.timeout.unwrap_or(cx.timeout);
     let target = apply_rewrites(&shown_url, &cx.rewrites);
     let (outcome, attempts, raw_body) =
         send(&p.method, &target, &prepared, p.retries, timeout).await;
     let mut found_token = TokenFound::default();
-    if let (Ok(resp), Some(j), Some(expected)) = (&outcome, &p.expect.jwt, expected_secret) {
+    if let (Ok(resp), Some(j), Some(expected)) = (&outcome, &p.expect.jwt, expected) {
         let found = extract_token(&raw_body, resp.body_truncated, &j.at);
         // A token is taken only from an answer with the expected status.
         if status_expected(&p.expect.status, resp.status) {
@@ -184,13 +194,18 @@ pub async fn run(
                         found_token.token_problem = Some(format!("the value at {} {problem}", j.at))
                     }
                     None => {
+                        let jwks = super::jwks::gather(&j.jwks, lookup, &cx.jwks_gather()).await;
                         found_token.token_check = Some(TokenCheck {
                             token: token.clone(),
                             issued_by: "the auth service".into(),
-                            expected: vec![(crate::jwt::template_label(&j.secret), expected)],
+                            minted: false,
+                            signing_secret: None,
+                            expected,
+                            jwks,
                             issuer: j.issuer.clone(),
+                            audience: j.audience.clone(),
                             required_claims: j.required_claims.clone(),
-                            algorithm: jsonwebtoken::Algorithm::HS256,
+                            algorithm: j.algorithm,
                         });
                         found_token.token = Some(token);
                     }
@@ -375,6 +390,23 @@ pub fn apply_rewrites(url: &str, rewrites: &[(String, String)]) -> String {
         }
     }
     url.to_string()
+}
+
+/// A plain GET with the probes' retries and time bound, for a document
+/// such as a JWKS: the outcome, the attempts made, and the raw body read
+/// (at most [`BODY_LIMIT`] bytes; `body_truncated` says when there was more).
+pub(crate) async fn get(
+    url: &str,
+    retries: u32,
+    timeout: Duration,
+) -> (Result<Response, NetError>, u32, Vec<u8>) {
+    let req = Prepared {
+        headers: vec![("accept".into(), Secret::new("application/json"))],
+        body: None,
+        header_refs: Vec::new(),
+        sent: Vec::new(),
+    };
+    send("GET", url, &req, retries, timeout).await
 }
 
 /// Sends with bounded retries; returns the outcome, the number of attempts

@@ -10,7 +10,8 @@
 use super::ProbeResult;
 use crate::config::JwtProbe;
 use crate::interpolate::Lookup;
-use crate::jwt::{self, TokenCheck};
+use crate::jwt::keys::{self, KeyError, SigningKey};
+use crate::jwt::{self, MintError, TokenCheck};
 use crate::secret::Secret;
 
 /// What a jwt probe observed.
@@ -20,7 +21,8 @@ pub struct Observation {
     pub token: Option<Secret>,
     /// What the jwt checks verify.
     pub check: Option<crate::jwt::TokenCheck>,
-    /// Why no token could be minted (an empty secret, a bad `exp` claim).
+    /// Why no token could be minted (an empty secret, a public key, a key
+    /// that does not fit the algorithm, a bad `exp` claim).
     pub error: Option<jwt::MintError>,
 }
 
@@ -29,14 +31,32 @@ pub struct Observation {
 /// An unresolvable `sign_with` returns [`ProbeResult::Unresolved`] (the
 /// runner turns a skipped source into SKIP; a missing key becomes a
 /// `key-missing` FAIL). Each `verify_with` keeps its own `Result`, so one
-/// unreadable secret does not hide the verdict on the others.
-pub fn run(p: &JwtProbe, lookup: &dyn Lookup, now: u64) -> ProbeResult {
-    let secret = match p.sign_with.resolve(lookup) {
+/// unreadable secret does not hide the verdict on the others; each `jwks`
+/// is gathered (fetched once per run) for the checks to judge.
+pub async fn run(
+    p: &JwtProbe,
+    lookup: &dyn Lookup,
+    now: u64,
+    gather: &super::jwks::Gather<'_>,
+) -> ProbeResult {
+    let value = match p.sign_with.resolve(lookup) {
         Ok(s) => s,
         Err(e) => return ProbeResult::Unresolved(e),
     };
-    let token = match jwt::mint(&secret, p.algorithm, &p.claims, now, p.ttl) {
-        Ok(t) => t,
+    let minted = keys::signing_key(&value)
+        .map_err(|e| match e {
+            KeyError::Empty => MintError::EmptySecret,
+            other => MintError::BadKey(other),
+        })
+        .and_then(|key| {
+            let alg = p
+                .algorithm
+                .unwrap_or_else(|| key.kind().default_algorithm());
+            jwt::mint_with(&key, alg, p.kid.as_deref(), &p.claims, now, p.ttl)
+                .map(|t| (t, alg, key))
+        });
+    let (token, alg, key) = match minted {
+        Ok(m) => m,
         Err(e) => {
             return ProbeResult::Jwt(Observation {
                 token: None,
@@ -48,17 +68,25 @@ pub fn run(p: &JwtProbe, lookup: &dyn Lookup, now: u64) -> ProbeResult {
     let expected = p
         .verify_with
         .iter()
-        .map(|t| (jwt::template_label(t), t.resolve(lookup)))
+        .map(|k| (k.label(), k.resolve(lookup)))
         .collect();
+    let jwks = super::jwks::gather(&p.jwks, lookup, gather).await;
     ProbeResult::Jwt(Observation {
         token: Some(token.clone()),
         check: Some(TokenCheck {
             token,
-            issued_by: jwt::template_label(&p.sign_with),
+            issued_by: p.sign_with.label(),
+            minted: true,
+            signing_secret: match key {
+                SigningKey::Hmac(s) => Some(s),
+                SigningKey::Private(_) => None,
+            },
             expected,
+            jwks,
             issuer: p.issuer.clone(),
+            audience: p.audience.clone(),
             required_claims: p.required_claims.clone(),
-            algorithm: p.algorithm,
+            algorithm: Some(alg),
         }),
         error: None,
     })
@@ -67,6 +95,7 @@ pub fn run(p: &JwtProbe, lookup: &dyn Lookup, now: u64) -> ProbeResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::KeySource;
     use crate::interpolate::{ResolveError, Template};
     use std::time::Duration;
 
@@ -98,10 +127,17 @@ mod tests {
         }
     }
 
+    fn key(t: &str) -> KeySource {
+        KeySource::Template(Template::parse(t).unwrap())
+    }
+
     fn probe(sign: &str, verify: &[&str]) -> JwtProbe {
         JwtProbe {
-            sign_with: Template::parse(sign).unwrap(),
-            verify_with: verify.iter().map(|t| Template::parse(t).unwrap()).collect(),
+            sign_with: key(sign),
+            verify_with: verify.iter().map(|t| key(t)).collect(),
+            jwks: Vec::new(),
+            audience: None,
+            kid: None,
             claims: serde_json::json!({"sub": "u", "iss": "auth"})
                 .as_object()
                 .unwrap()
@@ -109,8 +145,23 @@ mod tests {
             ttl: Duration::from_secs(60),
             issuer: Some("auth".into()),
             required_claims: crate::config::default_required_claims(),
-            algorithm: jsonwebtoken::Algorithm::HS384,
+            algorithm: Some(jsonwebtoken::Algorithm::HS384),
         }
+    }
+
+    fn run(p: &JwtProbe, lookup: &dyn Lookup, now: u64) -> ProbeResult {
+        let cache = crate::probe::jwks::JwksCache::new();
+        let gather = crate::probe::jwks::Gather {
+            offline: true,
+            timeout: Duration::from_secs(1),
+            rewrites: &[],
+            cache: &cache,
+        };
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(super::run(p, lookup, now, &gather))
     }
 
     #[test]
@@ -124,7 +175,8 @@ mod tests {
         };
         let check = o.check.unwrap();
         assert_eq!(check.issued_by, "file.JWT_SECRET");
-        assert_eq!(check.algorithm, jsonwebtoken::Algorithm::HS384);
+        assert_eq!(check.algorithm, Some(jsonwebtoken::Algorithm::HS384));
+        assert!(check.minted);
         assert_eq!(check.issuer.as_deref(), Some("auth"));
         let labels: Vec<&str> = check.expected.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(labels, ["sm.JWT_SECRET", "gone.JWT_SECRET", "sm.NOPE"]);

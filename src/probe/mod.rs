@@ -7,6 +7,7 @@
 //! probe's token run after it; the rest run concurrently.
 
 pub mod http;
+pub mod jwks;
 pub mod jwt;
 pub mod websocket;
 
@@ -173,6 +174,20 @@ pub struct ProbeContext {
     pub now: u64,
     /// `check --sandbox`: URL host -> sandbox base URL (`http://127.0.0.1:PORT`).
     pub rewrites: Vec<(String, String)>,
+    /// The run's JWKS documents, each fetched once.
+    pub jwks: std::sync::Arc<jwks::JwksCache>,
+}
+
+impl ProbeContext {
+    /// What a JWKS fetch needs from this run.
+    pub fn jwks_gather(&self) -> jwks::Gather<'_> {
+        jwks::Gather {
+            offline: self.offline,
+            timeout: self.timeout,
+            rewrites: &self.rewrites,
+            cache: &self.jwks,
+        }
+    }
 }
 
 /// Runs every probe, dependencies first, independent ones concurrently.
@@ -220,7 +235,10 @@ async fn run_one(p: &ProbeConfig, lookup: &SnapshotLookup<'_>, cx: &ProbeContext
         };
     }
     let (location, result) = match &p.kind {
-        ProbeKind::Jwt(j) => (location, jwt::run(j, lookup, cx.now)),
+        ProbeKind::Jwt(j) => (
+            location,
+            jwt::run(j, lookup, cx.now, &cx.jwks_gather()).await,
+        ),
         ProbeKind::Http(h) => http::run(&p.name, h, lookup, cx).await,
         ProbeKind::Websocket(w) => websocket::run(&p.name, w, lookup, cx).await,
     };

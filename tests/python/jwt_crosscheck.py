@@ -47,9 +47,11 @@ TIMEOUT = 60  # seconds per driftgate run
 # ---------------------------------------------------------------- driftgate CLI
 # Every driftgate command line this script runs is built here.
 
-# `jwt mint` / `jwt verify` read a config today; a minimal one with a source
-# that reads nothing keeps them from looking for ./driftgate.toml. Set to
-# None if the key-file modes stop needing a config.
+# `jwt mint --key` / `jwt verify --key|--jwks` need no config, but use one
+# when they find it (./driftgate.toml, ./config/driftgate.toml: this
+# repository's example, whose Google sources would be tried); a minimal one
+# with a source that reads nothing pins what they see. `without_config`
+# checks the no-config case from an empty folder.
 MINIMAL_CONFIG = """\
 [sources.none]
 kind = "env"
@@ -208,9 +210,9 @@ def pyjwt_self_check():
 
 # ------------------------------------------------------------------- driftgate
 
-def run(cmd, stdin=None):
+def run(cmd, stdin=None, cwd=None):
     try:
-        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=TIMEOUT)
+        p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=TIMEOUT, cwd=cwd)
     except subprocess.TimeoutExpired:
         return None, "", f"timed out after {TIMEOUT}s"
     return p.returncode, p.stdout, p.stderr
@@ -282,6 +284,27 @@ def driftgate_to_pyjwt(config):
 
 # ------------------------------------------------------------------- commands
 
+def without_config():
+    """`--key` needs no config: in a folder with none, mint and verify work."""
+    with tempfile.TemporaryDirectory(prefix="driftgate-noconfig-") as empty:
+        env_config = os.environ.pop("DRIFTGATE_CONFIG", None)
+        try:
+            rc, out, err = run(mint_cmd(None, KEYS / "ec-p256.key", "ES256", {"sub": "x"}, "5m"), cwd=empty)
+            token = out.strip()
+            check(rc == 0 and token.count(".") == 2, "driftgate mint --key with no config",
+                  f"exit {rc}; stderr: {err.strip()[:400]}")
+            rc, out, err = run(verify_cmd(None, "-", key=KEYS / "ec-p256.pub"), stdin=token, cwd=empty)
+            try:
+                verdict = json.loads(out).get("verifies")
+            except (json.JSONDecodeError, AttributeError):
+                verdict = None
+            check(rc == 0 and verdict is True, "driftgate verify --key with no config",
+                  f"exit {rc}, verifies={verdict}; stdout: {out.strip()[:400]} stderr: {err.strip()[:400]}")
+        finally:
+            if env_config is not None:
+                os.environ["DRIFTGATE_CONFIG"] = env_config
+
+
 def cmd_mint(outdir):
     """Write PyJWT tokens to OUTDIR/NAME.jwt (and print NAME TOKEN), for a
     caller that feeds them to `driftgate jwt verify` itself."""
@@ -326,6 +349,7 @@ def cmd_all(require_bin):
                 config.write_text(MINIMAL_CONFIG)
             pyjwt_to_driftgate(config)
             driftgate_to_pyjwt(config)
+            without_config()
     print(f"{len(PASSED)} passed, {len(FAILED)} failed")
     return 1 if FAILED else 0
 

@@ -1,16 +1,27 @@
 //! JSON Web Tokens: mint, verify, decode for display, and name the signer.
 //!
 //! Used by the `jwt` probe, by the `http` probe's `expect.jwt`, and by
-//! `driftgate jwt`. Only HMAC algorithms (HS256/384/512) are accepted; a
-//! token with `alg: none` or any other algorithm is refused, never trusted.
-//! A token is shown by its header and claims, never its signature.
+//! `driftgate jwt`. The JWS algorithms are HS256/384/512, RS256/384/512,
+//! PS256/384/512, ES256/384 and EdDSA; a token with `alg: none` or any
+//! other algorithm is refused, never trusted. A token is shown by its
+//! header and claims, never its signature.
 //!
 //! The token is split and decoded here rather than by `jsonwebtoken::decode`
 //! for two reasons: the diagnosis needs to tell "not a JWT" from "bad
-//! base64" from "`alg: none`" (the crate folds them into one parse error),
-//! and `jsonwebtoken`'s `Validation` reads the system clock, while
-//! evaluation here is pure and gets `now` passed in. The signature itself is
-//! checked by `jsonwebtoken::crypto::verify` (constant-time HMAC).
+//! base64" from "`alg: none`" from "an RS256 token offered to an HMAC
+//! secret" (the crate folds them into a few error kinds), and
+//! `jsonwebtoken`'s `Validation` reads the system clock, while evaluation
+//! here is pure and gets `now` passed in. The signature itself is checked
+//! by `jsonwebtoken::crypto::verify` (constant-time HMAC, aws-lc for the
+//! asymmetric algorithms).
+//!
+//! The algorithm a token may use follows from the key it is offered to: an
+//! HMAC secret verifies only HS*, an RSA key only RS* and PS*, an EC key
+//! only the ES algorithm of its curve, an Ed25519 key only EdDSA. An HMAC
+//! token offered to a public key, or an asymmetric token offered to an
+//! HMAC secret, is [`VerifyError::Confusion`]: the mix-up behind the
+//! algorithm-confusion attack, reported as such and never skipped.
+//! Keys are read by [`keys`], JWKS documents by [`jwks`].
 //!
 //! Time claims are checked with a leeway of [`LEEWAY_SECS`] (30 s) for clock
 //! skew between the machine that minted a token and the one checking it:
@@ -20,39 +31,81 @@
 //! Nothing here ever formats a secret: errors carry kinds and part names,
 //! and a token's header and claims are data the token shows anyone.
 
+pub mod jwks;
+pub mod keys;
+#[cfg(test)]
+mod roundtrip;
+
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use indexmap::IndexMap;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, DecodingKey, Header};
 use serde_json::{Map, Value};
 
 use crate::interpolate::{ResolveError, Template};
 use crate::secret::Secret;
 use crate::source::Snapshot;
+use keys::{KeyKind, SigningKey, VerifyingKey};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY_SECS: u64 = 30;
 
-/// A token to check against expected secrets: what both the `jwt` probe
+/// Every JWS algorithm driftgate signs and verifies, as headers write them.
+pub const ALGORITHMS: &str =
+    "HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA";
+
+/// A token to check against expected keys: what both the `jwt` probe
 /// (a token it minted) and the `http` probe (a token a service issued)
 /// hand to the `jwt-signature` and `jwt-claims` checks.
 #[derive(Debug, Clone)]
 pub struct TokenCheck {
     /// The token.
     pub token: Secret,
-    /// Who made it, for messages: `staging_file.JWT_SECRET` (minted) or
-    /// `the auth service` (issued).
+    /// Who made it, for messages: `staging_file.JWT_SECRET`, `file
+    /// keys/signing.pem` (minted) or `the auth service` (issued).
     pub issued_by: String,
-    /// Secrets it must verify with: (reference as written, its value).
+    /// True when driftgate minted it (with `issued_by`).
+    pub minted: bool,
+    /// The HMAC secret it was minted with, to say how it differs from an
+    /// expected one (None for a PEM key or an issued token).
+    pub signing_secret: Option<Secret>,
+    /// HMAC secrets and PEM public keys it must verify with: (label, value).
     pub expected: Vec<(String, Result<Secret, ResolveError>)>,
+    /// JWKS documents it must verify with.
+    pub jwks: Vec<JwksCheck>,
     /// Expected `iss`, if any.
     pub issuer: Option<String>,
+    /// Expected `aud` (one of the token's audiences), if any.
+    pub audience: Option<String>,
     /// Claims that must be present.
     pub required_claims: Vec<String>,
-    /// Algorithm it must use.
-    pub algorithm: jsonwebtoken::Algorithm,
+    /// The algorithm it must use, when pinned; otherwise any algorithm the
+    /// key it is offered to fits.
+    pub algorithm: Option<Algorithm>,
+}
+
+/// A JWKS a token is checked against, as gathered.
+#[derive(Debug, Clone)]
+pub struct JwksCheck {
+    /// `jwks https://auth.example/.well-known/jwks.json`, `jwks file keys/jwks.json`.
+    pub label: String,
+    /// The document, or why there is none.
+    pub doc: Result<Arc<jwks::Jwks>, JwksUnavailable>,
+}
+
+/// Why a JWKS could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwksUnavailable {
+    /// Not fetched on purpose (`--offline`, a skipped source in its URL).
+    Skipped(String),
+    /// Its URL references a key its source does not hold, or a source
+    /// that could not be read.
+    Unresolved(ResolveError),
+    /// Fetched, and it failed: the network step, a status, not a JWKS.
+    Failed(String),
 }
 
 /// Why a token does not verify. Never holds a secret or a signature.
@@ -92,24 +145,119 @@ pub enum VerifyError {
         /// What was allowed.
         expected: String,
     },
-    /// Well formed, but signed with another secret.
-    #[error("bad signature: the token was not signed with this secret")]
-    BadSignature,
+    /// An HMAC token offered to a public key, or an asymmetric token
+    /// offered to an HMAC secret.
+    #[error("{}", confusion_text(*.alg, .key))]
+    Confusion {
+        /// The token's algorithm.
+        alg: Algorithm,
+        /// What it was offered to: `an RSA key`, `an HMAC secret`, `the
+        /// public keys of a JWKS`.
+        key: String,
+    },
+    /// An asymmetric token offered to an asymmetric key of another kind
+    /// (ES256 to an RSA key, ES384 to a P-256 key).
+    #[error("{} needs {}, and this is {key}", alg_name(*.alg), KeyKind::for_algorithm(*.alg).noun())]
+    KeyMismatch {
+        /// The token's algorithm.
+        alg: Algorithm,
+        /// The key's kind, as a noun.
+        key: &'static str,
+    },
+    /// The value offered is not a usable key.
+    #[error("{0}")]
+    BadKey(keys::KeyError),
+    /// The token names a `kid` the JWKS does not hold.
+    #[error("its kid {kid} is not in the JWKS, which holds {}: the signing key was rotated, or the token comes from another issuer", held_text(.held))]
+    KidNotFound {
+        /// The token's kid.
+        kid: String,
+        /// The kids the JWKS holds.
+        held: Vec<String>,
+    },
+    /// The token names a `kid` whose key the JWKS publishes but driftgate
+    /// refuses (an `oct` key) or does not use.
+    #[error("its kid {kid} names a key of the JWKS that is not used: that key {why}")]
+    KidRefused {
+        /// The token's kid.
+        kid: String,
+        /// Why the key is not used.
+        why: String,
+    },
+    /// The JWK the kid names is for another algorithm.
+    #[error("its kid {kid} names a key for {}, and the token says {}", alg_name(*.jwk_alg), alg_name(*.alg))]
+    JwkAlgorithm {
+        /// The token's kid.
+        kid: String,
+        /// The key's `alg`.
+        jwk_alg: Algorithm,
+        /// The token's algorithm.
+        alg: Algorithm,
+    },
+    /// The token has no kid and the JWKS holds no key for its algorithm.
+    #[error("the JWKS holds no key for {} (it holds {})", alg_name(*.alg), held_text(.held))]
+    NoKeyFor {
+        /// The token's algorithm.
+        alg: Algorithm,
+        /// The kids the JWKS holds.
+        held: Vec<String>,
+    },
+    /// Well formed, but signed with another key.
+    #[error("bad signature: the token was not signed with {0}")]
+    BadSignature(&'static str),
+    /// The token has no kid, and none of the keys that fit verify it.
+    #[error("the token has no kid, and none of the {tried} key(s) of the JWKS that fit {} verify it", alg_name(*.alg))]
+    NoKidNoMatch {
+        /// Keys tried.
+        tried: usize,
+        /// The token's algorithm.
+        alg: Algorithm,
+    },
+}
+
+fn confusion_text(alg: Algorithm, key: &str) -> String {
+    if keys::is_hmac(alg) {
+        format!(
+            "algorithm confusion: an {} (HMAC) token offered to {key}; a verifier that took a public key as an HMAC secret would accept tokens anyone can sign, so it is refused",
+            alg_name(alg)
+        )
+    } else {
+        format!(
+            "algorithm confusion: an {} token is signed with a private key and offered to {key}, which cannot verify it; the verifying side needs the issuer's public key or JWKS",
+            alg_name(alg)
+        )
+    }
+}
+
+fn held_text(held: &[String]) -> String {
+    if held.is_empty() {
+        "no usable key".into()
+    } else {
+        crate::check::compare::join_names(&held.iter().map(String::as_str).collect::<Vec<_>>())
+    }
 }
 
 /// Why a token could not be minted. Never holds the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
-    /// Not HS256/384/512.
-    #[error("algorithm {0:?} is not supported: shared-secret tokens use HS256, HS384 or HS512")]
-    Algorithm(Algorithm),
+    /// The key does not fit the algorithm.
+    #[error("algorithm {} needs {}, and the signing key is {}", alg_name(*.alg), KeyKind::for_algorithm(*.alg).noun(), .key.noun())]
+    KeyMismatch {
+        /// The algorithm asked for.
+        alg: Algorithm,
+        /// The key's kind.
+        key: KeyKind,
+    },
+    /// The signing value is not a usable key.
+    #[error("the signing key is not usable: {0}")]
+    BadKey(keys::KeyError),
     /// An empty signing secret proves nothing.
     #[error("the signing secret is empty")]
     EmptySecret,
     /// `exp` or `iat` written in the claims is not a number.
     #[error("claim `{0}` is not a number of seconds since the epoch")]
     BadTimeClaim(&'static str),
-    /// The library refused (should not happen for HMAC).
+    /// The library refused.
     #[error("signing failed: {0}")]
     Signing(String),
 }
@@ -127,6 +275,11 @@ impl Decoded {
     /// The header's `alg`, if it is a string.
     pub fn alg(&self) -> Option<&str> {
         self.header.get("alg").and_then(Value::as_str)
+    }
+
+    /// The header's `kid`, if it is a string.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
     }
 }
 
@@ -166,21 +319,36 @@ fn json_part(text: &str, part: &'static str) -> Result<Map<String, Value>, Verif
     }
 }
 
-/// The HMAC algorithm a header names, or why it is refused.
-fn hmac_alg(decoded: &Decoded, expected: &str) -> Result<Algorithm, VerifyError> {
+/// The algorithm an `alg` names, exactly as JOSE writes it (`RS256`, `EdDSA`).
+pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
+    use Algorithm::*;
+    Some(match name {
+        "HS256" => HS256,
+        "HS384" => HS384,
+        "HS512" => HS512,
+        "RS256" => RS256,
+        "RS384" => RS384,
+        "RS512" => RS512,
+        "PS256" => PS256,
+        "PS384" => PS384,
+        "PS512" => PS512,
+        "ES256" => ES256,
+        "ES384" => ES384,
+        "EdDSA" => EdDSA,
+        _ => return None,
+    })
+}
+
+/// The algorithm a header names, or why it is refused.
+fn header_alg(decoded: &Decoded) -> Result<Algorithm, VerifyError> {
     let alg = decoded.alg().ok_or(VerifyError::NoAlgorithm)?;
     if alg.eq_ignore_ascii_case("none") {
         return Err(VerifyError::AlgNone);
     }
-    match alg {
-        "HS256" => Ok(Algorithm::HS256),
-        "HS384" => Ok(Algorithm::HS384),
-        "HS512" => Ok(Algorithm::HS512),
-        other => Err(VerifyError::UnexpectedAlgorithm {
-            found: other.chars().take(32).collect(),
-            expected: expected.to_string(),
-        }),
-    }
+    parse_algorithm(alg).ok_or_else(|| VerifyError::UnexpectedAlgorithm {
+        found: alg.chars().take(32).collect(),
+        expected: ALGORITHMS.to_string(),
+    })
 }
 
 /// The name of an algorithm as a header writes it (`HS256`).
@@ -189,7 +357,7 @@ pub fn alg_name(alg: Algorithm) -> String {
     format!("{alg:?}")
 }
 
-/// Mints a token: `claims` signed as written; `exp = now + ttl` and
+/// Mints an HMAC token: `claims` signed as written; `exp = now + ttl` and
 /// `iat = now` are added only when the claims do not have them.
 pub fn mint(
     secret: &Secret,
@@ -198,11 +366,36 @@ pub fn mint(
     now: u64,
     ttl: Duration,
 ) -> Result<Secret, MintError> {
-    if !matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
-        return Err(MintError::Algorithm(alg));
+    mint_with(
+        &SigningKey::Hmac(secret.clone()),
+        alg,
+        None,
+        claims,
+        now,
+        ttl,
+    )
+}
+
+/// Mints a token with any key: an HMAC secret or a private key of the kind
+/// `alg` needs; `kid` goes into the header when given.
+pub fn mint_with(
+    key: &SigningKey,
+    alg: Algorithm,
+    kid: Option<&str>,
+    claims: &Map<String, Value>,
+    now: u64,
+    ttl: Duration,
+) -> Result<Secret, MintError> {
+    if let SigningKey::Hmac(s) = key {
+        if s.is_empty() {
+            return Err(MintError::EmptySecret);
+        }
     }
-    if secret.is_empty() {
-        return Err(MintError::EmptySecret);
+    if !key.kind().fits(alg) {
+        return Err(MintError::KeyMismatch {
+            alg,
+            key: key.kind(),
+        });
     }
     let mut claims = claims.clone();
     for name in ["exp", "iat"] {
@@ -214,8 +407,9 @@ pub fn mint(
         .entry("exp")
         .or_insert_with(|| Value::from(now.saturating_add(ttl.as_secs())));
     claims.entry("iat").or_insert_with(|| Value::from(now));
-    let key = EncodingKey::from_secret(secret.expose().as_bytes());
-    jsonwebtoken::encode(&Header::new(alg), &claims, &key)
+    let mut header = Header::new(alg);
+    header.kid = kid.map(String::from);
+    jsonwebtoken::encode(&header, &claims, &key.encoding_key())
         .map(Secret::new)
         .map_err(|e| MintError::Signing(kind_name(&e)))
 }
@@ -229,31 +423,153 @@ fn kind_name(e: &jsonwebtoken::errors::Error) -> String {
         .to_string()
 }
 
-/// Verifies a token's signature with one secret, refusing any algorithm but
-/// `allowed_alg`. Claims are not looked at (see [`check_claims`]).
+/// Verifies a token's signature with one HMAC secret, refusing any
+/// algorithm but `allowed_alg`. Claims are not looked at (see
+/// [`check_claims`]).
 pub fn verify_signature(
     token: &str,
     secret: &Secret,
     allowed_alg: Algorithm,
 ) -> Result<(), VerifyError> {
-    let parsed = parse(token)?;
-    let alg = hmac_alg(&parsed.decoded, &alg_name(allowed_alg))?;
-    if alg != allowed_alg {
-        return Err(VerifyError::UnexpectedAlgorithm {
-            found: alg_name(alg),
-            expected: alg_name(allowed_alg),
-        });
-    }
-    verify_parsed(&parsed, secret, alg)
+    verify_key(
+        token,
+        &VerifyingKey::Hmac(secret.clone()),
+        Some(allowed_alg),
+    )
+    .map(|_| ())
 }
 
-fn verify_parsed(parsed: &Parsed<'_>, secret: &Secret, alg: Algorithm) -> Result<(), VerifyError> {
-    let key = DecodingKey::from_secret(secret.expose().as_bytes());
-    match jsonwebtoken::crypto::verify(parsed.signature, parsed.message.as_bytes(), &key, alg) {
+/// Verifies a token's signature with one key (an HMAC secret or a public
+/// key), refusing any algorithm but `pinned` when given, and any the key
+/// does not fit. Returns the token's algorithm.
+pub fn verify_key(
+    token: &str,
+    key: &VerifyingKey,
+    pinned: Option<Algorithm>,
+) -> Result<Algorithm, VerifyError> {
+    let parsed = parse(token)?;
+    let alg = pinned_alg(&parsed.decoded, pinned)?;
+    fits(alg, key.kind(), key.kind().noun())?;
+    check_parsed(&parsed, &key.decoding_key(), alg, what_signed(key.kind()))?;
+    Ok(alg)
+}
+
+fn what_signed(kind: KeyKind) -> &'static str {
+    if kind == KeyKind::Hmac {
+        "this secret"
+    } else {
+        "this key's private key"
+    }
+}
+
+/// The token's algorithm, which must be `pinned` when given.
+fn pinned_alg(decoded: &Decoded, pinned: Option<Algorithm>) -> Result<Algorithm, VerifyError> {
+    let alg = header_alg(decoded)?;
+    match pinned {
+        Some(p) if p != alg => Err(VerifyError::UnexpectedAlgorithm {
+            found: alg_name(alg),
+            expected: alg_name(p),
+        }),
+        _ => Ok(alg),
+    }
+}
+
+/// Whether a token of `alg` may be checked with a key of `kind` at all.
+fn fits(alg: Algorithm, kind: KeyKind, noun: &str) -> Result<(), VerifyError> {
+    if kind.fits(alg) {
+        return Ok(());
+    }
+    if keys::is_hmac(alg) || kind == KeyKind::Hmac {
+        Err(VerifyError::Confusion {
+            alg,
+            key: noun.to_string(),
+        })
+    } else {
+        Err(VerifyError::KeyMismatch {
+            alg,
+            key: kind.noun(),
+        })
+    }
+}
+
+fn check_parsed(
+    parsed: &Parsed<'_>,
+    key: &DecodingKey,
+    alg: Algorithm,
+    what: &'static str,
+) -> Result<(), VerifyError> {
+    match jsonwebtoken::crypto::verify(parsed.signature, parsed.message.as_bytes(), key, alg) {
         Ok(true) => Ok(()),
-        Ok(false) => Err(VerifyError::BadSignature),
+        Ok(false) => Err(VerifyError::BadSignature(what)),
         Err(_) => Err(VerifyError::Base64 { part: "signature" }),
     }
+}
+
+/// Verifies a token with the key of a JWKS its `kid` names (every key that
+/// fits its algorithm, when it has no `kid`). Returns the kid of the key
+/// that verified.
+pub fn verify_jwks(
+    token: &str,
+    set: &jwks::Jwks,
+    pinned: Option<Algorithm>,
+) -> Result<Option<String>, VerifyError> {
+    let parsed = parse(token)?;
+    let alg = pinned_alg(&parsed.decoded, pinned)?;
+    if keys::is_hmac(alg) {
+        return Err(VerifyError::Confusion {
+            alg,
+            key: "the public keys of a JWKS".into(),
+        });
+    }
+    let Some(kid) = parsed.decoded.kid() else {
+        let fitting: Vec<&jwks::JwksKey> = set
+            .keys
+            .iter()
+            .filter(|k| k.key.kind().fits(alg) && k.alg.is_none_or(|a| a == alg))
+            .collect();
+        if fitting.is_empty() {
+            return Err(VerifyError::NoKeyFor {
+                alg,
+                held: set.kids(),
+            });
+        }
+        return fitting
+            .iter()
+            .find(|k| check_parsed(&parsed, k.key.decoding_key(), alg, "").is_ok())
+            .map(|k| k.kid.clone())
+            .ok_or(VerifyError::NoKidNoMatch {
+                tried: fitting.len(),
+                alg,
+            });
+    };
+    let shown = jwks::shown_kid(kid);
+    let Some(key) = set.keys.iter().find(|k| k.kid.as_deref() == Some(kid)) else {
+        if let Some(p) = set.problems.iter().find(|p| p.kid.as_deref() == Some(kid)) {
+            return Err(VerifyError::KidRefused {
+                kid: shown,
+                why: p.kind.to_string(),
+            });
+        }
+        return Err(VerifyError::KidNotFound {
+            kid: shown,
+            held: set.kids(),
+        });
+    };
+    if let Some(jwk_alg) = key.alg.filter(|a| *a != alg) {
+        return Err(VerifyError::JwkAlgorithm {
+            kid: shown,
+            jwk_alg,
+            alg,
+        });
+    }
+    fits(alg, key.key.kind(), key.key.kind().noun())?;
+    check_parsed(
+        &parsed,
+        key.key.decoding_key(),
+        alg,
+        "the private key of this kid",
+    )?;
+    Ok(Some(kid.to_string()))
 }
 
 /// The header and claims of a token, signature ignored (and never shown).
@@ -261,24 +577,43 @@ pub fn decode_for_display(token: &str) -> Result<Decoded, VerifyError> {
     parse(token).map(|p| p.decoded)
 }
 
-/// The HMAC algorithm a token's header names, or why it is refused.
+/// The algorithm a token's header names, or why it is refused.
 pub fn token_algorithm(token: &str) -> Result<Algorithm, VerifyError> {
     let parsed = parse(token)?;
-    hmac_alg(&parsed.decoded, "HS256, HS384 or HS512")
+    header_alg(&parsed.decoded)
 }
 
-/// Labels of the candidates whose secret signed the token, with the
-/// algorithm its header names (HS256/384/512 only; empty for anything else).
+/// Labels of the candidates whose value signed the token: HMAC secrets for
+/// an HS* token (every value is tried as one, so a token HMAC-signed with a
+/// public key's text is found too), PEM keys of the fitting kind (a private
+/// key by its public half) for the others.
 pub fn find_signers<L: Clone>(token: &str, candidates: &[(L, &Secret)]) -> Vec<L> {
     let Ok(parsed) = parse(token) else {
         return Vec::new();
     };
-    let Ok(alg) = hmac_alg(&parsed.decoded, "HS256, HS384 or HS512") else {
+    let Ok(alg) = header_alg(&parsed.decoded) else {
         return Vec::new();
     };
     candidates
         .iter()
-        .filter(|(_, s)| verify_parsed(&parsed, s, alg).is_ok())
+        .filter(|(_, s)| {
+            if keys::is_hmac(alg) {
+                return check_parsed(
+                    &parsed,
+                    &DecodingKey::from_secret(s.expose().as_bytes()),
+                    alg,
+                    "",
+                )
+                .is_ok();
+            }
+            if !keys::looks_like_pem(s.expose()) {
+                return false;
+            }
+            let Some(v) = keys::any_key(s).ok().and_then(|k| k.verifying()) else {
+                return false;
+            };
+            v.kind().fits(alg) && check_parsed(&parsed, &v.decoding_key(), alg, "").is_ok()
+        })
         .map(|(l, _)| l.clone())
         .collect()
 }
@@ -297,6 +632,13 @@ pub enum ClaimProblem {
         expected: String,
         /// What the token says (None: no `iss`).
         actual: Option<String>,
+    },
+    /// `aud` does not name the expected audience (audiences are not secret).
+    WrongAudience {
+        /// What was expected.
+        expected: String,
+        /// The token's audiences (empty: no `aud`).
+        actual: Vec<String>,
     },
     /// `exp` is past (beyond the leeway).
     Expired {
@@ -338,6 +680,19 @@ impl fmt::Display for ClaimProblem {
                 expected,
                 actual: None,
             } => write!(f, "the token has no issuer (`iss`), expected `{expected}`"),
+            ClaimProblem::WrongAudience { expected, actual } if actual.is_empty() => write!(
+                f,
+                "the token has no audience (`aud`), expected `{expected}`"
+            ),
+            ClaimProblem::WrongAudience { expected, actual } => write!(
+                f,
+                "the audience is {}, expected `{expected}`",
+                actual
+                    .iter()
+                    .map(|a| format!("`{}`", a.chars().take(100).collect::<String>()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             ClaimProblem::Expired { exp, ago } => {
                 write!(f, "expired {} ago (exp {exp})", human_secs(*ago))
             }
@@ -380,6 +735,7 @@ fn numeric_date(v: &Value) -> Option<u64> {
 pub fn check_claims(
     claims: &Map<String, Value>,
     issuer: Option<&str>,
+    audience: Option<&str>,
     required: &[String],
     now: u64,
 ) -> Vec<ClaimProblem> {
@@ -398,6 +754,24 @@ pub fn check_claims(
         });
         if actual.as_deref() != Some(expected) {
             out.push(ClaimProblem::WrongIssuer {
+                expected: expected.to_string(),
+                actual,
+            });
+        }
+    }
+    if let Some(expected) = audience {
+        // RFC 7519 4.1.3: one string, or an array of strings.
+        let actual: Vec<String> = match claims.get("aud") {
+            None => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+                .collect(),
+            Some(other) => vec![other.to_string()],
+        };
+        if !actual.iter().any(|a| a == expected) {
+            out.push(ClaimProblem::WrongAudience {
                 expected: expected.to_string(),
                 actual,
             });
@@ -630,10 +1004,13 @@ mod tests {
             mint(&Secret::new(""), Algorithm::HS256, &c, NOW, TTL),
             Err(MintError::EmptySecret)
         );
-        assert!(matches!(
+        assert_eq!(
             mint(&secret(), Algorithm::RS256, &c, NOW, TTL),
-            Err(MintError::Algorithm(_))
-        ));
+            Err(MintError::KeyMismatch {
+                alg: Algorithm::RS256,
+                key: KeyKind::Hmac
+            })
+        );
         assert_eq!(
             mint(
                 &secret(),
@@ -689,7 +1066,7 @@ mod tests {
         }
         assert_eq!(
             verify_signature(good, &Secret::new("another-secret-value"), Algorithm::HS256),
-            Err(VerifyError::BadSignature)
+            Err(VerifyError::BadSignature("this secret"))
         );
         // A token with a trailing newline (read from stdin) still verifies.
         verify_signature(&format!("{good}\n"), &secret(), Algorithm::HS256).unwrap();
@@ -809,7 +1186,7 @@ mod tests {
         ];
         for (c, issuer, required, want) in cases {
             assert_eq!(
-                check_claims(&claims(c.clone()), issuer, &required, NOW),
+                check_claims(&claims(c.clone()), issuer, None, &required, NOW),
                 want,
                 "{c}"
             );
