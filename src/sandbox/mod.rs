@@ -67,6 +67,25 @@ impl From<RawSeed> for Seed {
     }
 }
 
+impl Seed {
+    /// What serde cannot check: every seeded key parses and fits its
+    /// algorithm, and the parts agree (`[websocket] auth_jwks` needs an
+    /// auth service that serves a JWKS). The error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        self.verifiers().map(|_| ())
+    }
+
+    fn verifiers(&self) -> Result<ws::Verifiers, String> {
+        self.auth.validate()?;
+        let published = if self.websocket.auth_jwks {
+            self.auth.published_jwks()?
+        } else {
+            None
+        };
+        self.websocket.verifiers(published.as_ref())
+    }
+}
+
 /// Base URLs of a running sandbox.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -96,7 +115,11 @@ impl Drop for Running {
 
 /// Binds every part on `host` (port 0: free ports; else `port`, `port+1`,
 /// `port+2`) and serves it in the background.
+/// A seed that [`Seed::validate`] refuses is an `InvalidInput` error.
 pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running> {
+    let verifiers = seed
+        .verifiers()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let bind = |offset: u16| {
         let addr = if port == 0 {
             format!("{host}:0")
@@ -116,7 +139,7 @@ pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running
     let tasks = vec![
         google::serve(g, seed.google.clone()),
         auth::serve(a, seed.auth.clone()),
-        ws::serve(w, seed.websocket.clone()),
+        ws::serve(w, seed.websocket.clone(), verifiers),
     ];
     Ok(Running { endpoints, tasks })
 }
@@ -130,18 +153,21 @@ pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigEr
             format!("cannot read the sandbox seed: {e}"),
         )
     })?;
-    toml::from_str(&text).map_err(|e| {
+    let seed: Seed = toml::from_str(&text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|s| crate::config::ConfigFile::new(path, text.as_str()).line_col(s.start))
             .unzip();
         crate::config::ConfigError {
-            path: shown,
+            path: shown.clone(),
             line,
             column,
             message: e.message().trim().replace('\n', " "),
         }
-    })
+    })?;
+    seed.validate()
+        .map_err(|e| crate::config::ConfigError::file(shown, e))?;
+    Ok(seed)
 }
 
 #[cfg(test)]
