@@ -17,6 +17,9 @@ use super::ConfigError;
 use crate::interpolate::{Reference, Template};
 use crate::time::{MAX_TIMEOUT, MAX_TTL};
 
+// Read once per probe while the config loads, then dropped: boxing the
+// large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RawProbe {
