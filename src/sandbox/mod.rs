@@ -182,4 +182,33 @@ mod tests {
         assert_eq!(seed.hosts["auth.example"], "auth");
         assert!(toml::from_str::<super::Seed>("[[secrets]]\nproject = \"p\"\n").is_err());
     }
+
+    #[test]
+    fn a_seed_whose_keys_do_not_parse_is_refused_when_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sandbox.toml");
+        std::fs::write(
+            &path,
+            "[auth]\nsigning_key = \"keys/rsa.key\"\n[websocket]\nauth_jwks = true\n",
+        )
+        .unwrap();
+        let e = super::load_seed(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("[auth] signing_key: it holds no PEM block") && e.contains("sandbox.toml"),
+            "{e}"
+        );
+        std::fs::write(&path, "[websocket]\nauth_jwks = true\n").unwrap();
+        let e = super::load_seed(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("[websocket] auth_jwks: the auth service serves no JWKS"),
+            "{e}"
+        );
+        let seed: super::Seed = toml::from_str("[websocket]\nauth_jwks = true\n").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt.block_on(super::start(seed, "127.0.0.1", 0)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    }
 }

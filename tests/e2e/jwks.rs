@@ -236,3 +236,63 @@ fn jwks_es256_tokens_verify_alongside_an_rsa_key() {
     assert_eq!(r.out.status.code(), Some(0), "{:#}", r.report);
     assert!(r.human.contains("kid ec1"), "{}", r.human);
 }
+
+/// `jwt mint --key --kid` then `jwt verify --jwks URL` against the
+/// sandbox's JWKS, from a folder with no config.
+fn mint_and_verify(seed_toml: &str) -> (Output, Value, String) {
+    let (endpoints, _running) = crate::support::sandbox(seed_toml);
+    let empty = tempfile::tempdir().unwrap();
+    let key = key_file("rsa-a.key");
+    let minted = bin()
+        .current_dir(empty.path())
+        .args(["jwt", "mint", "--key"])
+        .arg(&key)
+        .args(["--kid", "k1", "--claims", r#"{"sub":"cli"}"#])
+        .output()
+        .unwrap();
+    assert_eq!(minted.status.code(), Some(0), "{}", stderr(&minted));
+    assert_no_key_material(&stderr(&minted));
+    let token = stdout(&minted).trim().to_string();
+    let url = format!("{}/.well-known/jwks.json", endpoints.auth);
+    let mut child = bin()
+        .current_dir(empty.path())
+        .args(["--format", "json", "jwt", "verify", "-", "--jwks", &url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}\n{}", stdout(&out), stderr(&out));
+    assert_no_key_material(&text);
+    let report = json(&out);
+    (out, report, url)
+}
+
+#[test]
+fn jwks_jwt_verify_fetches_the_sandbox_jwks_and_names_the_kid_or_the_rotation() {
+    let (out, v, url) = mint_and_verify(&seed("rsa-a.key", "k1", ""));
+    assert_eq!(out.status.code(), Some(0), "{v:#}");
+    assert_eq!(v["verifies"], true, "{v:#}");
+    let j = &v["verifiers"][0];
+    assert_eq!(j["label"], format!("jwks {url}"), "{v:#}");
+    assert_eq!(j["kid"], "k1", "{v:#}");
+
+    let (out, v, _) = mint_and_verify(&seed("rsa-a.key", "k1", &jwk("k2", "rsa-b.pub")));
+    assert_eq!(out.status.code(), Some(1), "{v:#}");
+    assert_eq!(v["verifies"], false, "{v:#}");
+    assert!(
+        v["verifiers"][0]["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("its kid k1 is not in the JWKS, which holds k2"),
+        "{v:#}"
+    );
+}
