@@ -789,9 +789,12 @@ fn judge(
     v.ok = signature_ok && problems.is_empty();
     v.unknown =
         !signature_ok && !failed && (unavailable || (verifiers.is_empty() && !untried.is_empty()));
-    let bad_signature_only = judged
-        .iter()
-        .all(|j| !matches!(j, Judged::Failed(e) if !matches!(e, VerifyError::BadSignature(_))));
+    let bad_signature_only = judged.iter().all(|j| {
+        !matches!(j, Judged::Failed(e) if !matches!(
+            e,
+            VerifyError::BadSignature(_) | VerifyError::KidKeyMismatch { .. }
+        ))
+    });
     v.lines.push(match (signature_ok, problems.is_empty()) {
         (true, true) => "verdict: valid".to_string(),
         (false, _) if v.unknown && unavailable => {

@@ -165,6 +165,13 @@ pub fn banner(seed_path: &Path, seed: &Seed, e: &Endpoints) -> String {
         "  auth service                           {}\n",
         e.auth
     ));
+    if seed.auth.published_jwks().is_ok_and(|d| d.is_some()) {
+        s.push_str(&format!(
+            "  auth service JWKS                      {}{}\n",
+            e.auth,
+            seed.auth.jwks_path()
+        ));
+    }
     s.push_str(&format!(
         "  WebSocket backend                      {}\n\n",
         e.websocket

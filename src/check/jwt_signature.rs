@@ -320,6 +320,9 @@ fn check_jwks(
                     "if the issuer rotated its key, tokens signed before the rotation fail until they expire; if it still signs with this kid, the JWKS verifiers read is not the issuer's (another URL, a stale cache)"
                         .to_string(),
                 ),
+                VerifyError::KidKeyMismatch { kid, .. } => Some(format!(
+                    "the issuer signs with a key it does not publish under kid {kid}: a key replaced without a new kid, or verifiers reading another issuer's JWKS; publish the signing key's public half (under a new kid when rotating)"
+                )),
                 VerifyError::Confusion { alg, .. } => Some(confusion_hint(*alg)),
                 _ => None,
             };

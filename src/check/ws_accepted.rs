@@ -11,13 +11,17 @@ use crate::report::{Finding, Status};
 declare_check! {
 /// A WebSocket that should be refused was opened.
 ///
-/// Status: FAIL. A negative probe (`expect = "rejected"`: no token, or E2E
-/// bypass headers in production) got a working connection: authentication is
-/// not enforced, or a test bypass is open where it must not be. PASS: the
-/// server refused it (an HTTP status at the handshake, or a close right after).
+/// Status: FAIL. A negative probe (`expect = "rejected"`: no token, E2E
+/// bypass headers in production, or a token signed with another environment's
+/// secret, the isolation probe) got a working connection: authentication is
+/// not enforced, a test bypass is open where it must not be, or the server
+/// verifies with a secret another environment holds (the finding names which,
+/// by the config's names). PASS: the server refused it (an HTTP status at the
+/// handshake, or a close right after).
 ///
-/// Fix: remove the bypass key from the service (see key-forbidden), and make
-/// the server refuse connections without a valid token.
+/// Fix: remove the bypass key from the service (see key-forbidden), make the
+/// server refuse connections without a valid token, and give each environment
+/// its own JWT secret.
     WsAccepted, "ws-accepted", AuthPath
 }
 impl_check!(WsAccepted, run);
@@ -43,6 +47,9 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Finding::new(WsAccepted::ID, status, msg).location(o.location.clone())
         };
         let finding = match &obs.outcome {
+            WsOutcome::Open { .. } | WsOutcome::NoSubprotocolEcho if obs.sent_token => {
+                accepted_token(cx, obs, &with).location(o.location.clone())
+            }
             WsOutcome::Open { .. } | WsOutcome::NoSubprotocolEcho => f(
                 Status::Fail,
                 format!("WebSocket opened with {with}, but it must be refused: authentication is not enforced"),
@@ -75,6 +82,55 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         out.push(finding);
     }
+}
+
+/// The FAIL for a token that must be refused and opened the socket (the
+/// isolation probe: a token signed with another environment's secret):
+/// who signed it, by the config's names, and so who can open the socket.
+fn accepted_token(
+    cx: &Context<'_>,
+    obs: &crate::probe::websocket::Observation,
+    with: &str,
+) -> Finding {
+    let candidates = crate::jwt::candidates(cx.snapshots, |e| cx.entry_is_secret(e));
+    let signers = match &obs.token {
+        Some(t) => crate::jwt::name_signers(t.expose(), &candidates).0,
+        None => Vec::new(),
+    };
+    let Some(first) = signers.first() else {
+        return Finding::new(
+            WsAccepted::ID,
+            Status::Fail,
+            format!("WebSocket opened with {with}, but it must be refused: the server accepts a token it should not"),
+        )
+        .hint("the token is signed with no secret a source holds: make the server verify the JWT at the handshake with its own secret");
+    };
+    let labels: Vec<&str> = signers.iter().map(|c| c.label.as_str()).collect();
+    let mut envs: Vec<&str> = signers
+        .iter()
+        .filter_map(|c| c.environment.as_deref())
+        .collect();
+    envs.sort_unstable();
+    envs.dedup();
+    let env_text = if envs.is_empty() {
+        String::new()
+    } else {
+        format!(" (environment {})", super::compare::join_names(&envs))
+    };
+    Finding::new(
+        WsAccepted::ID,
+        Status::Fail,
+        format!(
+            "WebSocket opened with {with}, but it must be refused: the server accepts a token signed with {}{env_text}",
+            super::compare::join_names(&labels)
+        ),
+    )
+    .hint(format!(
+        "the server verifies tokens with that value, so whoever holds {} can open this socket: give each environment its own JWT secret (see value-shared) and redeploy the server with its own",
+        first.label
+    ))
+    .sources(signers.iter().map(|c| c.source.clone()))
+    .keys(signers.iter().map(|c| c.key.clone()).take(1))
 }
 
 #[cfg(test)]

@@ -205,6 +205,15 @@ pub enum VerifyError {
     /// Well formed, but signed with another key.
     #[error("bad signature: the token was not signed with {0}")]
     BadSignature(&'static str),
+    /// The JWKS holds a key under the token's `kid`, and it does not verify
+    /// the signature: the only key tried (a JWKS has one key per kid).
+    #[error("no key of the JWKS verified it: the one key tried, kid {kid} (the JWKS holds {}), does not verify its signature: the token was signed with another private key than the one published under kid {kid}", held_text(.held))]
+    KidKeyMismatch {
+        /// The token's kid.
+        kid: String,
+        /// The kids the JWKS holds.
+        held: Vec<String>,
+    },
     /// The token has no kid, and none of the keys that fit verify it.
     #[error("the token has no kid, and none of the {tried} key(s) of the JWKS that fit {} verify it", alg_name(*.alg))]
     NoKidNoMatch {
@@ -563,13 +572,13 @@ pub fn verify_jwks(
         });
     }
     fits(alg, key.key.kind(), key.key.kind().noun())?;
-    check_parsed(
-        &parsed,
-        key.key.decoding_key(),
-        alg,
-        "the private key of this kid",
-    )?;
-    Ok(Some(kid.to_string()))
+    match check_parsed(&parsed, key.key.decoding_key(), alg, "") {
+        Err(VerifyError::BadSignature(_)) => Err(VerifyError::KidKeyMismatch {
+            kid: shown,
+            held: set.kids(),
+        }),
+        r => r.map(|()| Some(kid.to_string())),
+    }
 }
 
 /// The header and claims of a token, signature ignored (and never shown).

@@ -254,10 +254,17 @@ fn jwks_keys_are_chosen_by_kid() {
         Err(VerifyError::KidNotFound { .. })
     ));
     let wrong = mint_file(RS256, "rsa-b.key", Some("k1"));
-    assert!(matches!(
-        verify_jwks(&wrong, &a, None),
-        Err(VerifyError::BadSignature(_))
-    ));
+    let e = verify_jwks(&wrong, &a, None).unwrap_err();
+    assert_eq!(
+        e,
+        VerifyError::KidKeyMismatch {
+            kid: "k1".into(),
+            held: vec!["k1".into(), "ec1".into(), "ed1".into()]
+        }
+    );
+    assert!(e.to_string().starts_with(
+        "no key of the JWKS verified it: the one key tried, kid k1 (the JWKS holds k1, ec1 and ed1), does not verify its signature"
+    ), "{e}");
     assert_eq!(
         verify_jwks(
             &mint_file(RS256, "rsa-b.key", Some("k2")),

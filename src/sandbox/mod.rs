@@ -67,6 +67,25 @@ impl From<RawSeed> for Seed {
     }
 }
 
+impl Seed {
+    /// What serde cannot check: every seeded key parses and fits its
+    /// algorithm, and the parts agree (`[websocket] auth_jwks` needs an
+    /// auth service that serves a JWKS). The error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        self.verifiers().map(|_| ())
+    }
+
+    fn verifiers(&self) -> Result<ws::Verifiers, String> {
+        self.auth.validate()?;
+        let published = if self.websocket.auth_jwks {
+            self.auth.published_jwks()?
+        } else {
+            None
+        };
+        self.websocket.verifiers(published.as_ref())
+    }
+}
+
 /// Base URLs of a running sandbox.
 #[derive(Debug, Clone)]
 pub struct Endpoints {
@@ -96,7 +115,11 @@ impl Drop for Running {
 
 /// Binds every part on `host` (port 0: free ports; else `port`, `port+1`,
 /// `port+2`) and serves it in the background.
+/// A seed that [`Seed::validate`] refuses is an `InvalidInput` error.
 pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running> {
+    let verifiers = seed
+        .verifiers()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let bind = |offset: u16| {
         let addr = if port == 0 {
             format!("{host}:0")
@@ -116,7 +139,7 @@ pub async fn start(seed: Seed, host: &str, port: u16) -> std::io::Result<Running
     let tasks = vec![
         google::serve(g, seed.google.clone()),
         auth::serve(a, seed.auth.clone()),
-        ws::serve(w, seed.websocket.clone()),
+        ws::serve(w, seed.websocket.clone(), verifiers),
     ];
     Ok(Running { endpoints, tasks })
 }
@@ -130,18 +153,21 @@ pub fn load_seed(path: &std::path::Path) -> Result<Seed, crate::config::ConfigEr
             format!("cannot read the sandbox seed: {e}"),
         )
     })?;
-    toml::from_str(&text).map_err(|e| {
+    let seed: Seed = toml::from_str(&text).map_err(|e| {
         let (line, column) = e
             .span()
             .map(|s| crate::config::ConfigFile::new(path, text.as_str()).line_col(s.start))
             .unzip();
         crate::config::ConfigError {
-            path: shown,
+            path: shown.clone(),
             line,
             column,
             message: e.message().trim().replace('\n', " "),
         }
-    })
+    })?;
+    seed.validate()
+        .map_err(|e| crate::config::ConfigError::file(shown, e))?;
+    Ok(seed)
 }
 
 #[cfg(test)]
@@ -155,5 +181,34 @@ mod tests {
         assert_eq!(seed.google.secrets.len(), 1);
         assert_eq!(seed.hosts["auth.example"], "auth");
         assert!(toml::from_str::<super::Seed>("[[secrets]]\nproject = \"p\"\n").is_err());
+    }
+
+    #[test]
+    fn a_seed_whose_keys_do_not_parse_is_refused_when_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sandbox.toml");
+        std::fs::write(
+            &path,
+            "[auth]\nsigning_key = \"keys/rsa.key\"\n[websocket]\nauth_jwks = true\n",
+        )
+        .unwrap();
+        let e = super::load_seed(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("[auth] signing_key: it holds no PEM block") && e.contains("sandbox.toml"),
+            "{e}"
+        );
+        std::fs::write(&path, "[websocket]\nauth_jwks = true\n").unwrap();
+        let e = super::load_seed(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("[websocket] auth_jwks: the auth service serves no JWKS"),
+            "{e}"
+        );
+        let seed: super::Seed = toml::from_str("[websocket]\nauth_jwks = true\n").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let e = rt.block_on(super::start(seed, "127.0.0.1", 0)).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     }
 }

@@ -1,12 +1,15 @@
 //! The WebSocket backend stand-in.
 //!
-//! It authenticates the way the real backend does: a JWT (HS256, signed with
-//! the seeded `jwt_secret`, `exp` checked) in `Authorization: Bearer`, in a
-//! `jwt.<base64url>` subprotocol (then `jwt-auth` is echoed), or in the
-//! query parameter `token` (`?token=`; the seed's `token_query` names
-//! another, as a backend that reads `?access_token=` does). A missing or
-//! invalid token is refused with 403 at the handshake. On
-//! `{"type":"ping"}` it answers `{"type":"pong"}`.
+//! It authenticates the way the real backend does: a JWT (HS256 signed with
+//! the seeded `jwt_secret`; or RS256, ES256, ... verified with the seeded
+//! `public_key`, the seeded `[[websocket.jwks]]`, or, with `auth_jwks =
+//! true`, the JWKS the sandbox's auth service serves, chosen by `kid`;
+//! `exp` checked) in `Authorization: Bearer`, in a `jwt.<base64url>`
+//! subprotocol (then `jwt-auth` is echoed), or in the query parameter
+//! `token` (`?token=`; the seed's `token_query` names another, as a backend
+//! that reads `?access_token=` does). A missing or invalid token is refused
+//! with 403 at the handshake. On `{"type":"ping"}` it answers
+//! `{"type":"pong"}`.
 //!
 //! The faulty behaviours driftgate must diagnose are served side by side,
 //! one per path, so one sandbox serves every test:
@@ -46,6 +49,15 @@ use tokio_tungstenite::tungstenite::{
 pub struct WsSeed {
     /// Secret tokens must verify with (HS256).
     pub jwt_secret: Option<String>,
+    /// Inline PEM public key (or a private key, by its public half) that
+    /// RS/PS/ES/EdDSA tokens may verify with.
+    pub public_key: Option<String>,
+    /// A JWKS of its own that asymmetric tokens may verify with, by `kid`.
+    pub jwks: Option<Vec<super::auth::JwkSeed>>,
+    /// Verify asymmetric tokens with the JWKS the sandbox's auth service
+    /// serves (what a backend that fetches its issuer's JWKS does).
+    #[serde(default)]
+    pub auth_jwks: bool,
     /// What `/ws` does.
     #[serde(default)]
     pub behaviour: Behaviour,
@@ -96,9 +108,58 @@ impl Behaviour {
     }
 }
 
-/// Serves this part of the sandbox on `listener` until aborted.
-pub fn serve(listener: tokio::net::TcpListener, seed: WsSeed) -> tokio::task::JoinHandle<()> {
-    let seed = Arc::new(seed);
+/// The keys asymmetric tokens verify with, read once from the seed.
+#[derive(Debug, Clone, Default)]
+pub struct Verifiers {
+    public_key: Option<crate::jwt::keys::PublicKey>,
+    jwks: Vec<crate::jwt::jwks::Jwks>,
+}
+
+impl WsSeed {
+    /// Reads `public_key`, `jwks` and, with `auth_jwks`, `auth_published`
+    /// (the auth service's JWKS document). Errors name the field, never key
+    /// material.
+    pub fn verifiers(
+        &self,
+        auth_published: Option<&serde_json::Value>,
+    ) -> Result<Verifiers, String> {
+        let public_key = self
+            .public_key
+            .as_deref()
+            .map(|pem| super::auth::public_key("[websocket] public_key", pem))
+            .transpose()?;
+        let mut docs = Vec::new();
+        if let Some(entries) = &self.jwks {
+            docs.push(super::auth::jwks_document("[websocket] jwks", entries)?);
+        }
+        if self.auth_jwks {
+            match auth_published {
+                Some(doc) => docs.push(doc.clone()),
+                None => return Err("[websocket] auth_jwks: the auth service serves no JWKS (seed [auth] signing_key or [[auth.jwks]])".into()),
+            }
+        }
+        let jwks = docs
+            .iter()
+            .map(|d| crate::jwt::jwks::Jwks::parse(&d.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("[websocket] jwks: {e}"))?;
+        Ok(Verifiers { public_key, jwks })
+    }
+}
+
+struct WsState {
+    seed: WsSeed,
+    verifiers: Verifiers,
+}
+
+/// Serves this part of the sandbox on `listener` until aborted; `verifiers`
+/// from [`WsSeed::verifiers`].
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    seed: WsSeed,
+    verifiers: Verifiers,
+) -> tokio::task::JoinHandle<()> {
+    let seed = Arc::new(WsState { seed, verifiers });
     tokio::spawn(async move {
         // Connections are tracked so aborting the server ends them too.
         let mut conns = tokio::task::JoinSet::new();
@@ -123,12 +184,13 @@ enum After {
 
 // tungstenite's handshake callback type fixes the size of the error.
 #[allow(clippy::result_large_err)]
-async fn handle(stream: tokio::net::TcpStream, seed: &WsSeed) -> Result<(), tungstenite::Error> {
+async fn handle(stream: tokio::net::TcpStream, st: &WsState) -> Result<(), tungstenite::Error> {
+    let seed = &st.seed;
     if seed.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(seed.latency_ms)).await;
     }
     let mut after = After::Serve;
-    let callback = |req: &Request, resp: Response| decide(req, resp, seed, &mut after);
+    let callback = |req: &Request, resp: Response| decide(req, resp, st, &mut after);
     let mut ws = tokio_tungstenite::accept_hdr_async(stream, callback).await?;
     if let After::Close1008 = after {
         ws.close(Some(CloseFrame {
@@ -168,9 +230,10 @@ fn refuse(status: StatusCode, detail: &str) -> ErrorResponse {
 fn decide(
     req: &Request,
     mut resp: Response,
-    seed: &WsSeed,
+    st: &WsState,
     after: &mut After,
 ) -> Result<Response, ErrorResponse> {
+    let seed = &st.seed;
     if let Some(code) = seed.status.and_then(|c| StatusCode::from_u16(c).ok()) {
         let mut r = refuse(code, &format!("sandbox: forced status {}", code.as_u16()));
         if let Some(secs) = seed.retry_after {
@@ -201,7 +264,7 @@ fn decide(
     );
     let valid = token
         .as_deref()
-        .is_some_and(|t| verifies(t, seed.jwt_secret.as_deref()));
+        .is_some_and(|t| verifies(t, seed.jwt_secret.as_deref(), &st.verifiers));
     let insecure_pass = behaviour == Behaviour::InsecureE2eHeader
         && req
             .headers()
@@ -268,7 +331,37 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn verifies(token: &str, secret: Option<&str>) -> bool {
+/// Leeway on `exp`, as jsonwebtoken's `Validation` defaults to.
+const EXP_LEEWAY_SECS: u64 = 60;
+
+fn verifies(token: &str, secret: Option<&str>, keys: &Verifiers) -> bool {
+    use crate::jwt::keys::{is_hmac, VerifyingKey};
+    let Ok(alg) = crate::jwt::token_algorithm(token) else {
+        return false;
+    };
+    if is_hmac(alg) {
+        return verifies_hs256(token, secret);
+    }
+    // The signature by the crate's own verifier (the key by `kid` in a
+    // JWKS, an algorithm that does not fit the key refused), then `exp`.
+    let signed = keys.public_key.as_ref().is_some_and(|p| {
+        crate::jwt::verify_key(token, &VerifyingKey::Public(p.clone()), None).is_ok()
+    }) || keys
+        .jwks
+        .iter()
+        .any(|set| crate::jwt::verify_jwks(token, set, None).is_ok());
+    signed && unexpired(token)
+}
+
+/// The token has a numeric `exp` that has not passed.
+fn unexpired(token: &str) -> bool {
+    crate::jwt::decode_for_display(token)
+        .ok()
+        .and_then(|d| d.claims.get("exp").and_then(serde_json::Value::as_u64))
+        .is_some_and(|exp| exp.saturating_add(EXP_LEEWAY_SECS) >= crate::time::unix_now())
+}
+
+fn verifies_hs256(token: &str, secret: Option<&str>) -> bool {
     let Some(secret) = secret else {
         return false;
     };
@@ -318,6 +411,121 @@ mod tests {
             let seed: WsSeed = toml::from_str(&format!("behaviour = \"{text}\"")).unwrap();
             assert_eq!(seed.behaviour, want, "{text}");
         }
+    }
+
+    fn pem(name: &str) -> String {
+        crate::jwt::keys::tests::fixture(name).expose().to_string()
+    }
+
+    fn mint(key: &str, kid: Option<&str>, exp_in: i64) -> String {
+        let key = crate::jwt::keys::signing_key(&crate::secret::Secret::new(pem(key))).unwrap();
+        let now = crate::time::unix_now();
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), "u".into());
+        claims.insert("exp".into(), (now as i64 + exp_in).into());
+        crate::jwt::mint_with(
+            &key,
+            key.kind().default_algorithm(),
+            kid,
+            &claims,
+            now,
+            std::time::Duration::from_secs(60),
+        )
+        .unwrap()
+        .expose()
+        .to_string()
+    }
+
+    fn jwk(kid: &str, key: &str) -> crate::sandbox::auth::JwkSeed {
+        crate::sandbox::auth::JwkSeed {
+            kid: Some(kid.into()),
+            key: pem(key),
+            alg: None,
+        }
+    }
+
+    #[test]
+    fn asymmetric_tokens_verify_with_the_public_key_or_the_jwks_by_kid() {
+        let rs = mint("rsa-a.key", Some("k1"), 600);
+        let es = mint("ec-p256.key", Some("ec1"), 600);
+        let by_pem = WsSeed {
+            public_key: Some(pem("rsa-a.pub")),
+            ..WsSeed::default()
+        }
+        .verifiers(None)
+        .unwrap();
+        assert!(verifies(&rs, None, &by_pem));
+        assert!(!verifies(&es, None, &by_pem));
+        assert!(!verifies(
+            &mint("rsa-b.key", Some("k1"), 600),
+            None,
+            &by_pem
+        ));
+        assert!(
+            !verifies(&mint("rsa-a.key", None, -3600), None, &by_pem),
+            "expired"
+        );
+
+        let by_jwks = WsSeed {
+            jwks: Some(vec![jwk("k1", "rsa-a.pub"), jwk("ec1", "ec-p256.pub")]),
+            ..WsSeed::default()
+        }
+        .verifiers(None)
+        .unwrap();
+        assert!(verifies(&rs, None, &by_jwks));
+        assert!(verifies(&es, None, &by_jwks));
+        // Rotated: k1 is gone; or k1 is another key.
+        for rotated in [vec![jwk("k2", "rsa-b.pub")], vec![jwk("k1", "rsa-b.pub")]] {
+            let v = WsSeed {
+                jwks: Some(rotated),
+                ..WsSeed::default()
+            }
+            .verifiers(None)
+            .unwrap();
+            assert!(!verifies(&rs, None, &v));
+        }
+        // HS256 still needs the secret, and a public key never verifies it.
+        let hs = {
+            let mut claims = serde_json::Map::new();
+            claims.insert("sub".into(), "u".into());
+            crate::jwt::mint(
+                &crate::secret::Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret"),
+                jsonwebtoken::Algorithm::HS256,
+                &claims,
+                crate::time::unix_now(),
+                std::time::Duration::from_secs(60),
+            )
+            .unwrap()
+        };
+        assert!(!verifies(hs.expose(), None, &by_jwks));
+        assert!(verifies(
+            hs.expose(),
+            Some("s3cret-s3cret-s3cret-s3cret-s3cret"),
+            &by_jwks
+        ));
+    }
+
+    #[test]
+    fn auth_jwks_needs_an_auth_service_that_serves_one() {
+        let seed = WsSeed {
+            auth_jwks: true,
+            ..WsSeed::default()
+        };
+        let e = seed.verifiers(None).unwrap_err();
+        assert!(
+            e.starts_with("[websocket] auth_jwks: the auth service serves no JWKS"),
+            "{e}"
+        );
+        let e = WsSeed {
+            public_key: Some("not a key".into()),
+            ..WsSeed::default()
+        }
+        .verifiers(None)
+        .unwrap_err();
+        assert!(
+            e.starts_with("[websocket] public_key: it holds no PEM block"),
+            "{e}"
+        );
     }
 
     #[test]

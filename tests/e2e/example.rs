@@ -64,6 +64,95 @@ fn the_readme_command_finds_the_planted_drift() {
         assert!(!findings(&r, check, "PASS").is_empty(), "{check} PASS");
         assert!(findings(&r, check, "FAIL").is_empty(), "{check} FAIL");
     }
+    // Isolation: the staging WebSocket refuses a token signed with the test
+    // environment's secret.
+    let f = probe_finding(&r, "ws-accepted", "PASS", "ws-test-token");
+    assert_eq!(
+        f["message"],
+        "WebSocket with a token in the Authorization header refused as expected (403)"
+    );
+    probe_finding(&r, "jwt-claims", "PASS", "jwt-test-secret");
+}
+
+/// The one finding of `check` and `status` whose location is probe `probe`.
+fn probe_finding<'a>(
+    r: &'a serde_json::Value,
+    check: &str,
+    status: &str,
+    probe: &str,
+) -> &'a serde_json::Value {
+    let hits: Vec<_> = findings(r, check, status)
+        .into_iter()
+        .filter(|f| {
+            f["location"].as_str().is_some_and(|l| {
+                l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} ("))
+            })
+        })
+        .collect();
+    assert_eq!(hits.len(), 1, "one {check} {status} for {probe} in {r:#}");
+    hits[0]
+}
+
+#[test]
+fn the_isolation_probe_fails_when_staging_accepts_the_test_secret() {
+    // The same example, but the staging backend verifies with the test
+    // environment's secret (the seeds' incident): the token the isolation
+    // probe signs with test.env's JWT_SECRET opens the socket.
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(root().join("config")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, tmp.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let test_secret = std::fs::read_to_string(root().join("config/test.env"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("JWT_SECRET="))
+        .unwrap()
+        .to_string();
+    let seed_path = tmp.path().join("sandbox.toml");
+    let seed = std::fs::read_to_string(&seed_path).unwrap();
+    let (head, ws) = seed
+        .split_once("\n[websocket]\n")
+        .expect("a [websocket] table");
+    let ws = ws
+        .lines()
+        .map(|l| {
+            if l.starts_with("jwt_secret = ") {
+                format!("jwt_secret = \"{test_secret}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&seed_path, format!("{head}\n[websocket]\n{ws}\n")).unwrap();
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["check", "--sandbox", "--format", "json"])
+        .output()
+        .unwrap();
+    let r = json(&o);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let f = probe_finding(&r, "ws-accepted", "FAIL", "ws-test-token");
+    assert_eq!(
+        f["message"],
+        "WebSocket opened with a token in the Authorization header, but it must be refused: the server accepts a token signed with test_file.JWT_SECRET (environment test)",
+        "{f:#}"
+    );
+    assert!(
+        f["hint"]
+            .as_str()
+            .unwrap()
+            .starts_with("the server verifies tokens with that value, so whoever holds test_file.JWT_SECRET can open this socket"),
+        "{f:#}"
+    );
+    assert_eq!(f["sources"], serde_json::json!(["test_file"]));
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    for s in example_secrets().iter().chain([&test_secret]) {
+        assert_forms_absent("isolation FAIL", &text, s);
+    }
 }
 
 #[test]
@@ -72,9 +161,12 @@ fn offline_reads_only_the_files_and_skips_the_rest() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let r = json(&o);
     let skipped = findings(&r, "offline", "SKIP");
-    // 4 network sources, 5 network probes; the jwt probe reads skipped
-    // sources for some of its secrets.
-    assert!(skipped.len() >= 9, "{skipped:?}");
+    // 4 network sources, 6 network probes; the jwt-roundtrip probe reads
+    // skipped sources for some of its secrets.
+    assert!(skipped.len() >= 10, "{skipped:?}");
+    // The isolation probe's token is minted offline (test.env is a file);
+    // the socket it is offered to is not opened.
+    probe_finding(&r, "jwt-claims", "PASS", "jwt-test-secret");
     assert_eq!(findings(&r, "value-shared", "FAIL").len(), 1);
     assert!(
         findings(&r, "value-mismatch", "FAIL").is_empty(),

@@ -13,6 +13,7 @@ mod formats;
 mod google;
 mod hardening;
 mod hostile;
+mod jwks;
 mod jwt;
 mod probes;
 mod props;
