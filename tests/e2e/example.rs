@@ -241,3 +241,101 @@ fn no_format_of_the_readme_command_leaks_a_secret() {
         assert_forms_absent("GITHUB_STEP_SUMMARY", &text, s);
     }
 }
+
+/// Run-to-run noise in a report: per-run fingerprints, timings, ports.
+fn stable(text: &str) -> String {
+    let text = regex_lite(text, "fp ", 8, |c| c.is_ascii_hexdigit(), "fp ########");
+    let text = regex_lite(
+        &text,
+        "127.0.0.1:",
+        5,
+        |c| c.is_ascii_digit(),
+        "127.0.0.1:PORT",
+    );
+    // A token's time left is counted from the run's start: a second more
+    // or less.
+    let text = regex_lite(&text, "m ", 2, |c| c.is_ascii_digit(), "m \u{0}");
+    let text = text.replace("m \u{0}s", "m").replace("m \u{0}", "m ");
+    // `123 ms`: every duration.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(" ms") {
+        let head = &rest[..i];
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 {
+            out.push_str(&head[..head.len() - digits]);
+            out.push('N');
+        } else {
+            out.push_str(head);
+        }
+        out.push_str(" ms");
+        rest = &rest[i + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces `prefix` followed by up to `max` chars matching `keep` with
+/// `with`.
+fn regex_lite(text: &str, prefix: &str, max: usize, keep: fn(char) -> bool, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(prefix) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + prefix.len()..];
+        let n = after
+            .char_indices()
+            .take(max)
+            .take_while(|(_, c)| keep(*c))
+            .count();
+        if n == 0 {
+            out.push_str(prefix);
+        } else {
+            out.push_str(with);
+        }
+        rest = &after[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_shipped_example_reads_incident_first_in_human_and_markdown() {
+    let human = check(&["check", "--sandbox", "--no-color"]);
+    assert_eq!(human.status.code(), Some(1), "{}", stderr(&human));
+    let text = String::from_utf8(human.stdout).unwrap();
+    // The first screen holds every incident and every FAIL.
+    let first: Vec<&str> = text.lines().take(25).collect();
+    let all_fails = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("FAIL "))
+        .count();
+    let early_fails = first
+        .iter()
+        .filter(|l| l.trim_start().starts_with("FAIL "))
+        .count();
+    assert_eq!(early_fails, all_fails, "{text}");
+    assert!(all_fails >= 4, "{text}");
+    let first_pass = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("PASS "))
+        .unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let last_fail = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("FAIL "))
+        .unwrap();
+    assert!(last_fail < first_pass, "{text}");
+    assert_eq!(first[0], "Incidents", "{text}");
+    insta::assert_snapshot!("example_human", stable(&text));
+
+    let md = check(&["check", "--sandbox", "--format", "markdown"]);
+    assert_eq!(md.status.code(), Some(1), "{}", stderr(&md));
+    let md = String::from_utf8(md.stdout).unwrap();
+    let incidents = md.find("### Incidents").expect("an incident section");
+    assert!(
+        incidents < md.find("### Consistency").unwrap_or(usize::MAX),
+        "{md}"
+    );
+    insta::assert_snapshot!("example_markdown", stable(&md));
+}
