@@ -104,6 +104,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// The man page (roff) on stdout.
     Man,
+    /// The JSON Schema of driftgate.toml on stdout (for editors: Taplo,
+    /// Even Better TOML).
+    Schema,
 }
 
 /// `driftgate check`.

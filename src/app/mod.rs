@@ -139,6 +139,10 @@ async fn dispatch(
         Command::Explain(args) => explain::command(&args, out),
         Command::Completions(args) => completions::command(&args, out),
         Command::Man => completions::man(out),
+        Command::Schema => {
+            out.print(&crate::config::schema());
+            Ok(Exit::Pass)
+        }
     }
 }
 
