@@ -909,14 +909,17 @@ mod tests {
     async fn an_empty_directory_is_refused_and_nothing_is_written() {
         let dir = dir_with(&[]);
         use clap::Parser as _;
-        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
-        let settings = Settings::from_args(cli.global);
+        let settings = Settings::from_args(crate::cli::GlobalArgs::default());
         let args = InitArgs {
             dir: dir.path().to_path_buf(),
             force: false,
             stdout: false,
             cloud_run: None,
             sandbox: false,
+            config: Default::default(),
+            timeout: crate::cli::TimeoutFlag {
+                timeout: crate::cli::DEFAULT_TIMEOUT,
+            },
         };
         let mut out = Output::default();
         let err = command(&args, &settings, &mut out).await.unwrap_err();

@@ -19,9 +19,7 @@ pub mod watch;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::Parser as _;
-
-use crate::cli::{Cli, Command, Settings};
+use crate::cli::{Command, Settings};
 use crate::config::Config;
 use crate::secret::Redactor;
 
@@ -36,7 +34,7 @@ pub fn main() -> Exit {
     let hardening_problems = hardening::disable_core_dumps();
     #[cfg(debug_assertions)]
     hardening::debug_panic_trigger();
-    let cli = match Cli::try_parse() {
+    let cli = match crate::cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let exit = if e.use_stderr() {
@@ -58,7 +56,7 @@ pub fn main() -> Exit {
         );
         return Exit::Usage;
     }
-    let settings = Settings::from_args(cli.global.clone());
+    let settings = Settings::from_args(cli.global());
     if let Some(key) = &settings.global.fingerprint_key {
         crate::secret::set_fingerprint_key(key.as_bytes());
     }

@@ -555,7 +555,13 @@ environment = "staging"
         // kinds, expect and expect.jwt.
         assert!(objects >= 15, "{objects}");
         let text = schema.to_string();
-        for field in ["secret_manager_endpoint", "worker_pool", "same_keys", "query_param", "template"] {
+        for field in [
+            "secret_manager_endpoint",
+            "worker_pool",
+            "same_keys",
+            "query_param",
+            "template",
+        ] {
             assert!(text.contains(&format!("\"{field}\"")), "{field}");
         }
         assert!(!text.contains("\"null\""), "TOML has no null");

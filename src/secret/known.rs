@@ -35,8 +35,8 @@ pub fn is_known(value: &[u8]) -> bool {
     let runs = &TABLE[BUCKETS..BUCKETS + 4 * (BUCKETS / RUN)];
     let entries = &TABLE[BUCKETS + 4 * (BUCKETS / RUN)..];
     let run = bucket / RUN;
-    let mut start = u32::from_le_bytes(runs[4 * run..4 * run + 4].try_into().expect("4 bytes"))
-        as usize;
+    let mut start =
+        u32::from_le_bytes(runs[4 * run..4 * run + 4].try_into().expect("4 bytes")) as usize;
     start += counts[run * RUN..bucket]
         .iter()
         .map(|c| *c as usize)
@@ -87,7 +87,10 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, LISTED);
-        assert!(STORED <= LISTED && STORED + 10 > LISTED, "{STORED} of {LISTED}");
+        assert!(
+            STORED <= LISTED && STORED + 10 > LISTED,
+            "{STORED} of {LISTED}"
+        );
         assert_eq!(table_bytes(), BUCKETS + 4 * (BUCKETS / RUN) + 4 * STORED);
     }
 
