@@ -240,7 +240,6 @@ mod tests {
 
     #[test]
     fn reload_keeps_the_previous_config_on_a_bad_edit() {
-        use clap::Parser as _;
         let settings = Settings::from_args(crate::cli::GlobalArgs::default());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("driftgate.toml");
