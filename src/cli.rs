@@ -641,6 +641,10 @@ pub struct SandboxArgs {
     /// First port (each service takes the next one); 0 picks free ports.
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Also write the variables a `check` in another process needs to this
+    /// file (NAME=value lines), once the servers listen; removed on exit.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
     /// The config, whose directory holds the default seed.
     #[command(flatten)]
     pub config: ConfigFlag,

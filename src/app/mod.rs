@@ -77,7 +77,9 @@ pub fn main() -> Exit {
             out.info(&format!("driftgate: note: {p}"));
         }
     }
-    let watching = matches!(cli.command, Command::Watch(_));
+    // `watch` and `sandbox` stop on a signal by themselves (the sandbox
+    // removes its `--env-file`).
+    let watching = matches!(cli.command, Command::Watch(_) | Command::Sandbox(_));
     let result = runtime.block_on(async {
         // `watch` stops on a signal by itself; every other command ends
         // the commands it started and exits (130 for SIGINT, 143 for
@@ -144,10 +146,13 @@ async fn dispatch(
     }
 }
 
-/// Loads the config named by the settings.
+/// Loads the config named by the settings, with the probe hosts of
+/// `DRIFTGATE_PROBE_HOSTS` (a `driftgate sandbox` in another process).
 pub fn load_config(settings: &Settings) -> Result<Config, AppError> {
     let path = crate::config::locate(settings.global.config.as_deref())?;
-    Ok(crate::config::load(&path)?)
+    let mut config = crate::config::load(&path)?;
+    config.probe_rewrites = sandbox::probe_hosts_from_env()?;
+    Ok(config)
 }
 
 /// stdout and stderr, scrubbed of every secret the run has read.

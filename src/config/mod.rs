@@ -349,7 +349,7 @@ pub struct Config {
     /// Notification targets.
     pub notify: NotifyConfig,
     /// Probe URL host -> base URL to send it to instead; set at run time by
-    /// `check --sandbox`, empty from the file.
+    /// `check --sandbox` or from `DRIFTGATE_PROBE_HOSTS`, empty from the file.
     pub probe_rewrites: Vec<(String, String)>,
 }
 

@@ -149,3 +149,127 @@ fn no_format_of_the_readme_command_leaks_a_secret() {
         assert_forms_absent("GITHUB_STEP_SUMMARY", &text, s);
     }
 }
+
+/// `driftgate sandbox` in one process, `driftgate check` in another: the
+/// variables of `--env-file` point the Google sources at the sandbox and
+/// send the probes for the seed's `[hosts]` to its auth service and
+/// WebSocket backend (there is no network here: a probe sent to the real
+/// host could not PASS). The findings are those of `check --sandbox`.
+#[test]
+fn a_sandbox_in_another_process_serves_a_check_through_its_env_file() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let env_file = tmp.path().join("sandbox.env");
+    let mut child = bin()
+        .current_dir(root())
+        .args(["sandbox", "--seed", "config/sandbox.toml", "--env-file"])
+        .arg(&env_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !env_file.exists() {
+        if started.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the sandbox wrote no env file");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let vars: Vec<(String, String)> = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DRIFTGATE_SECRET_MANAGER_ENDPOINT",
+            "DRIFTGATE_CLOUD_RUN_ENDPOINT",
+            "DRIFTGATE_PROBE_HOSTS"
+        ]
+    );
+    let hosts = &vars[2].1;
+    assert!(
+        hosts.contains("auth.staging.netrasystems.ai=http://127.0.0.1:"),
+        "{hosts}"
+    );
+    assert!(
+        hosts.contains("api.staging.netrasystems.ai=ws://127.0.0.1:"),
+        "{hosts}"
+    );
+
+    let o = bin()
+        .current_dir(root())
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(["check", "--format", "json", "--timeout", "5s"])
+        .output()
+        .unwrap();
+
+    // Stop it as a shell's Ctrl-C would: it removes its env file.
+    let pid = rustix::process::Pid::from_child(&child);
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    let stopped = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if stopped.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
+
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["summary"]["errors"], 0, "{r:#}");
+    assert!(
+        findings(&r, "probe-unreachable", "ERROR").is_empty(),
+        "{r:#}"
+    );
+    for (check, key) in [
+        ("value-mismatch", "JWT_SECRET"),
+        ("value-shared", "SERVICE_SECRET"),
+        ("stale-revision", "JWT_SECRET"),
+        ("jwt-signature", "JWT_SECRET"),
+    ] {
+        assert!(
+            findings(&r, check, "FAIL")
+                .iter()
+                .any(|f| f["keys"][0] == key),
+            "{check} {key}: {r:#}"
+        );
+    }
+    // The probes went to the sandbox's stand-ins and passed; the report
+    // still names the URLs the config gives.
+    for check in [
+        "probe-status",
+        "ws-rejected",
+        "ws-accepted",
+        "ws-subprotocol",
+    ] {
+        assert!(
+            !findings(&r, check, "PASS").is_empty(),
+            "{check} PASS: {r:#}"
+        );
+        assert!(
+            findings(&r, check, "FAIL").is_empty(),
+            "{check} FAIL: {r:#}"
+        );
+    }
+    let bypass = findings(&r, "probe-status", "PASS").into_iter().find(|f| {
+        f["location"]
+            .as_str()
+            .unwrap_or("")
+            .contains("auth.staging.netrasystems.ai")
+    });
+    assert!(bypass.is_some(), "{r:#}");
+    assert!(
+        !env_file.exists(),
+        "the sandbox removes its env file when it stops"
+    );
+}

@@ -37,6 +37,8 @@ pub async fn command(
     }
     let config_path = crate::config::locate(settings.global.config.as_deref())?;
     let mut config = crate::config::load(&config_path)?;
+    let probe_hosts = super::sandbox::probe_hosts_from_env()?;
+    config.probe_rewrites = probe_hosts.clone();
     let selection = super::check::validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
         super::ensure_not_an_input(path, &config)?;
@@ -77,6 +79,7 @@ pub async fn command(
     loop {
         if runs > 0 {
             if let Some(mut new) = watched.reload(settings, out, &shared) {
+                new.probe_rewrites = probe_hosts.clone();
                 // The sandbox rewrote the old config's endpoints; the new
                 // one needs its own, or it would be checked against Google.
                 let sandboxed = if args.sandbox {
