@@ -20,6 +20,7 @@
 #   BIN=/path/to/driftgate scripts/bench-google.sh   # no build
 #   CASES="fleet" scripts/bench-google.sh            # some of: secrets staging fleet
 #   FLEET_RUNS=3 FLEET_SLOW_RUNS=1 ...               # runs at 64 and at 1
+#   FLEET_LATEST=1 CASES=fleet ...                   # revision 2's last 5 refs on `latest`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -135,12 +136,16 @@ fleet_refs=10
 #   revision 2 (latest, 50%): the same 10, the first 5 at version 2.
 # 15 secrets x 2 versions = 30 distinct versions; 1000 references; 15
 # distinct (secret, version) per service.
+# FLEET_LATEST=1: revision 2's last 5 references read `latest` (version 2)
+# instead of version 1, so every secret is also read through `latest`
+# (one version list per secret in the goal).
 fleet_seed() {
   local dir=$1
   mkdir -p "$dir"
-  python3 - "$dir" "$latency" "$fleet_services" "$fleet_secrets" "$fleet_refs" <<'PY'
+  python3 - "$dir" "$latency" "$fleet_services" "$fleet_secrets" "$fleet_refs" "${FLEET_LATEST:-0}" <<'PY'
 import os, sys
 d, lat, n_svc, n_sec, n_ref = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+late = "latest" if sys.argv[6] == "1" else "1"
 seed, cfg = [], []
 for j in range(n_sec):
     seed.append(f'[[secret]]\nproject = "fleet"\nid = "fleet-secret-{j}"\nlatency_ms = {lat}\n'
@@ -151,7 +156,7 @@ for s in range(n_svc):
     r1, r2 = f"{name}-00001-aaa", f"{name}-00002-bbb"
     js = [(s + k) % n_sec for k in range(n_ref)]
     env1 = ", ".join(f'SECRET_{j} = "fleet-secret-{j}:1"' for j in js)
-    env2 = ", ".join(f'SECRET_{j} = "fleet-secret-{j}:{2 if k < n_ref // 2 else 1}"' for k, j in enumerate(js))
+    env2 = ", ".join(f'SECRET_{j} = "fleet-secret-{j}:{2 if k < n_ref // 2 else late}"' for k, j in enumerate(js))
     seed.append(f'[[service]]\nproject = "fleet"\nregion = "europe-west1"\nname = "{name}"\nlatency_ms = {lat}\n'
                 f'traffic = [{{ revision = "{r2}", percent = 50 }}, {{ revision = "{r1}", percent = 50 }}]\n'
                 f'[[service.revision]]\nname = "{r1}"\ncreate_time = "2026-02-01T00:00:00Z"\n'
@@ -170,11 +175,12 @@ stats() { curl -fsS "$url/_sandbox/stats" >"$1"; }
 
 # requests BEFORE AFTER: requests by kind between two stats snapshots.
 requests() {
-  python3 - "$1" "$2" "$fleet_services" "$fleet_refs" <<'PY'
+  python3 - "$1" "$2" "$fleet_services" "$fleet_refs" "${FLEET_LATEST:-0}" <<'PY'
 import json, re, sys
 before = json.load(open(sys.argv[1]))["requests"]
 after = json.load(open(sys.argv[2]))
 n_svc, n_ref = int(sys.argv[3]), int(sys.argv[4])
+lists = 15 if sys.argv[5] == "1" else 0
 kinds = {k: 0 for k in ["services.get", "revisions.get", "versions.access", "versions.list", "versions.get", "other"]}
 distinct = set()
 for path, n in after["requests"].items():
@@ -192,7 +198,7 @@ total = sum(kinds.values())
 print("  requests: " + ", ".join(f"{k} {v}" for k, v in kinds.items()) + f"; total {total}")
 revs = kinds["revisions.get"]
 print(f"  distinct versions accessed {len(distinct)}; sandbox peak in flight {after['peak_in_flight']}")
-print(f"  ideal (services + revisions + distinct versions): {n_svc} + {2*n_svc} + 30 = {n_svc + 2*n_svc + 30}; "
+print(f"  ideal (services + revisions + distinct versions + lists for `latest`): {n_svc} + {2*n_svc} + 30 + {lists} = {n_svc + 2*n_svc + 30 + lists}; "
       f"per-reference reader: {n_svc} + {2*n_svc} + {2*n_svc*n_ref} = {n_svc + 2*n_svc + 2*n_svc*n_ref}")
 PY
 }

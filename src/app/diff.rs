@@ -128,17 +128,7 @@ pub async fn command(
     out.redactor = super::check::redactor_for(&config, &secrecy, &snapshots);
     for snap in snapshots.values() {
         if snap.state != SourceState::Read {
-            let why = match &snap.state {
-                SourceState::Skipped(w) => w.clone(),
-                _ => snap
-                    .issues
-                    .iter()
-                    .find_map(|i| match i {
-                        crate::source::Issue::Unavailable { reason, .. } => Some(reason.clone()),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| "it could not be read".into()),
-            };
+            let why = snap.unread_reason();
             out.error(&format!("source {} was not read: {why}", snap.name));
             return Ok(Exit::Error);
         }

@@ -600,7 +600,9 @@ pub fn plan(dir: &Path, found: &Discovery) -> Plan {
         skipped: found.skipped.clone(),
         ..Plan::default()
     };
-    let mut read: Vec<(&Found, String, Vec<(String, bool)>)> = Vec::new();
+    // (file, its environment, its keys with whether a value looks like a credential)
+    type Read<'a> = (&'a Found, String, Vec<(String, bool)>);
+    let mut read: Vec<Read<'_>> = Vec::new();
     for f in &found.files {
         let shown = f.path.to_string_lossy().replace('\\', "/");
         match std::fs::read(dir.join(&f.path)) {

@@ -479,13 +479,7 @@ async fn verify(
             let untried: Vec<(String, String)> = snapshots
                 .values()
                 .filter(|s| !s.is_read())
-                .map(|s| {
-                    let why = match &s.state {
-                        crate::source::SourceState::Skipped(w) => w.clone(),
-                        _ => "it could not be read".to_string(),
-                    };
-                    (s.name.clone(), why)
-                })
+                .map(|s| (s.name.clone(), s.unread_reason()))
                 .collect();
             (candidates, untried)
         }

@@ -207,6 +207,11 @@ impl Output {
         let _ = writeln!(std::io::stderr(), "{text}");
     }
 
+    /// Writes `driftgate: warning: ...` to stderr, scrubbed.
+    pub fn warn(&self, text: &str) {
+        self.info(&format!("driftgate: warning: {text}"));
+    }
+
     /// Writes `driftgate: error: ...` to stderr, scrubbed.
     pub fn error(&self, text: &str) {
         self.info(&format!("driftgate: error: {text}"));

@@ -240,11 +240,17 @@ pub fn banner(
     vars: &[(&str, String)],
     env_file: Option<&Path>,
 ) -> String {
+    let g = &seed.google;
     let mut s = format!(
-        "driftgate sandbox: seeded from {} ({} secrets, {} services)\n\n",
+        "driftgate sandbox: seeded from {} ({})\n\n",
         seed_path.display(),
-        seed.google.secrets.len(),
-        seed.google.services.len()
+        [
+            count(g.secrets.len(), "secret", "secrets"),
+            count(g.services.len(), "service", "services"),
+            count(g.jobs.len(), "job", "jobs"),
+            count(g.worker_pools.len(), "worker pool", "worker pools"),
+        ]
+        .join(", ")
     );
     s.push_str(&format!(
         "  Secret Manager v1, Cloud Run Admin v2  {}\n",
@@ -272,9 +278,67 @@ pub fn banner(
     s
 }
 
+/// `1 job`, `3 jobs`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_banner_counts_every_kind_of_resource() {
+        let seed: Seed = toml::from_str(
+            r#"
+[[secret]]
+project = "p"
+id = "a"
+[[secret]]
+project = "p"
+id = "b"
+[[service]]
+project = "p"
+region = "r"
+name = "api"
+[[job]]
+project = "p"
+region = "r"
+name = "migrate"
+[[job]]
+project = "p"
+region = "r"
+name = "e2e"
+[[worker_pool]]
+project = "p"
+region = "r"
+name = "queue"
+"#,
+        )
+        .unwrap();
+        let e = Endpoints {
+            google: "http://127.0.0.1:1".into(),
+            auth: "http://127.0.0.1:2".into(),
+            websocket: "ws://127.0.0.1:3".into(),
+        };
+        let b = banner(
+            Path::new("sandbox.toml"),
+            &seed,
+            &e,
+            &variables(&e, &[]),
+            None,
+        );
+        assert!(
+            b.starts_with(
+                "driftgate sandbox: seeded from sandbox.toml (2 secrets, 1 service, 2 jobs, 1 worker pool)\n"
+            ),
+            "{b}"
+        );
+        assert!(
+            b.contains("export DRIFTGATE_CLOUD_RUN_ENDPOINT=http://127.0.0.1:1\n"),
+            "{b}"
+        );
+    }
 
     #[test]
     fn loopback_hosts() {

@@ -25,7 +25,7 @@ impl_check!(StaleRevision, run);
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for snap in cx.snapshots.values() {
-        if !snap.is_read() || snap.kind != Kind::CloudRun {
+        if !snap.is_read() || snap.kind != Kind::CloudRun || cx.repeats_workload(snap) {
             continue;
         }
         let views: Vec<&View> = snap.views.iter().filter(|v| v.revision.is_some()).collect();
@@ -83,6 +83,23 @@ fn running(cx: &Context<'_>, snap: &Snapshot, v: &View) -> String {
         }
         _ => format!("running revision {}", short(cx, snap, rev(v))),
     }
+}
+
+/// ` in container `sidecar``: where a revision holds a value, when the
+/// revision has several containers or the source reads only one.
+fn in_container(cx: &Context<'_>, snap: &Snapshot, e: Option<&Entry>) -> String {
+    let from_entry = e.and_then(|e| match &e.location {
+        Location::CloudRun(r) => r.container.clone(),
+        _ => None,
+    });
+    let from_source = || match cx.config.sources.get(&snap.name).map(|s| &s.kind) {
+        Some(SourceKind::CloudRun(c)) => c.container.clone(),
+        _ => None,
+    };
+    from_entry
+        .or_else(from_source)
+        .map(|c| format!(" in container `{c}`"))
+        .unwrap_or_default()
 }
 
 fn percent(v: &View) -> u32 {
@@ -166,27 +183,40 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                         ),
                     };
                     (
-                        format!(
-                            "{} holds a different {key} than {} ({}% vs {}% of traffic)",
-                            running(cx, snap, other),
-                            short(cx, snap, rev(primary)),
-                            percent(other),
-                            percent(primary)
-                        ),
+                        {
+                            let (here, there) = (
+                                in_container(cx, snap, Some(b)),
+                                in_container(cx, snap, Some(a)),
+                            );
+                            let there = if here == there { String::new() } else { there };
+                            format!(
+                                "{} holds a different {key}{here} than {}{there} ({}% vs {}% of traffic)",
+                                running(cx, snap, other),
+                                short(cx, snap, rev(primary)),
+                                percent(other),
+                                percent(primary)
+                            )
+                        },
                         hint,
                     )
                 }
                 (Some(_), None) | (None, Some(_)) => {
-                    let (has, lacks) = if a.is_some() {
-                        (primary, other)
-                    } else {
-                        (other, primary)
+                    let (has, lacks, entry) = match (a, b) {
+                        (Some(e), _) => (primary, other, e),
+                        (_, Some(e)) => (other, primary, e),
+                        (None, None) => continue,
+                    };
+                    // Absent from every container read: "lacks" is exact.
+                    let scope = match in_container(cx, snap, None) {
+                        s if s.is_empty() => " in any container".to_string(),
+                        s => s,
                     };
                     (
                         format!(
-                            "{} lacks {key}, which {} has ({}% vs {}% of traffic)",
+                            "{} has no {key}{scope}, which {} has{} ({}% vs {}% of traffic)",
                             running(cx, snap, lacks),
                             short(cx, snap, rev(has)),
+                            in_container(cx, snap, Some(entry)),
                             percent(lacks),
                             percent(has)
                         ),
@@ -446,7 +476,7 @@ environment = "staging"
                 ],
                 vec![(
                     Status::Fail,
-                    "running revision ...-00041 lacks E2E_KEY, which ...-00042 has (10% vs 90% of traffic)",
+                    "running revision ...-00041 has no E2E_KEY in any container, which ...-00042 has (10% vs 90% of traffic)",
                 )],
             ),
         ];
@@ -456,6 +486,55 @@ environment = "staging"
                 want.into_iter().map(|(s, m)| (s, m.to_string())).collect();
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    #[test]
+    fn a_sidecar_value_names_its_container_and_never_says_lacks() {
+        let t1 = "2026-02-01T00:00:00Z";
+        let in_sidecar = |mut v: View| {
+            for e in v.entries.values_mut() {
+                let mut at =
+                    crate::check::testutil::run_location(&v.revision.as_ref().unwrap().name);
+                at.container = Some("sidecar".into());
+                e.location = Location::run(at);
+            }
+            v
+        };
+        let got = findings(vec![
+            in_sidecar(view(
+                "svc-00056",
+                10,
+                t1,
+                &[("DATABASE_URL", "postgres://u:old@h/db", Origin::Plain)],
+            )),
+            in_sidecar(view(
+                "svc-00057",
+                90,
+                t1,
+                &[("DATABASE_URL", "postgres://u:new@h/db", Origin::Plain)],
+            )),
+        ]);
+        assert_eq!(
+            got,
+            [(
+                Status::Fail,
+                "running revision ...-00056 holds a different DATABASE_URL in container `sidecar` than ...-00057 (10% vs 90% of traffic)".to_string()
+            )]
+        );
+        let got = findings(vec![
+            view("svc-00056", 10, t1, &[]),
+            in_sidecar(view(
+                "svc-00057",
+                90,
+                t1,
+                &[("DATABASE_URL", "postgres://u:new@h/db", Origin::Plain)],
+            )),
+        ]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(
+            got[0].1,
+            "running revision ...-00056 has no DATABASE_URL in any container, which ...-00057 has in container `sidecar` (10% vs 90% of traffic)"
+        );
     }
 
     #[test]

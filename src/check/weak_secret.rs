@@ -13,7 +13,12 @@ declare_check! {
 /// HS256 key should be at least 32 bytes (RFC 7518 section 3.2). A placeholder
 /// is a value that contains `change-me`, `changeme`, `replace-me`,
 /// `placeholder`, `dummy` or `example`, or starts with `test-` or `dev-`, in an
-/// environment other than `test`, `dev`, `development` or `local`.
+/// environment other than `test`, `dev`, `development` or `local`. A value
+/// on the bundled list of publicly known JWT secrets (the jwt.io samples,
+/// framework and tutorial defaults, wallarm/jwt-secrets: see
+/// `data/known-jwt-secrets/SOURCES.md`) fails in every environment: it is
+/// the first guess of anyone holding a token, however long it is. The
+/// finding says that the value is listed, never which entry it is.
 ///
 /// Fix: generate a real value (`openssl rand -base64 48`) and store it in every
 /// source of that environment.
@@ -45,6 +50,11 @@ pub(crate) fn weakness(
 ) -> Option<String> {
     if value.is_empty() {
         return Some("is empty".into());
+    }
+    if crate::secret::known::is_known(value.as_bytes()) {
+        return Some(
+            "is a publicly known JWT secret (on the bundled list of samples, framework defaults and leaked secrets): anyone can sign tokens with it".into(),
+        );
     }
     if let Some(min) = min_bytes {
         if value.len() < min {
@@ -117,7 +127,7 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     WeakSecret::ID,
                     Status::Pass,
                     format!(
-                        "{checked} {noun} in {} {verb} length and placeholder checks",
+                        "{checked} {noun} in {} {verb} length, placeholder and known-secret checks",
                         snap.name
                     ),
                 )
@@ -162,6 +172,18 @@ mod tests {
                 None,
             ),
             ("dev-only-0123456789", None, Some("local"), None),
+            (
+                "your-256-bit-secret",
+                None,
+                Some("test"),
+                Some("is a publicly known JWT secret"),
+            ),
+            (
+                "super-secret-jwt-token-with-at-least-32-characters-long",
+                Some(32),
+                Some("staging"),
+                Some("is a publicly known JWT secret"),
+            ),
             (
                 "EXAMPLE-key-0123456789",
                 None,

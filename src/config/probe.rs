@@ -17,7 +17,10 @@ use super::ConfigError;
 use crate::interpolate::{Reference, Template};
 use crate::time::{MAX_TIMEOUT, MAX_TTL};
 
+// Parsed once per probe at load and dropped: the size of a variant costs
+// nothing worth a Box.
 /// A `[[probe]]` table as written: `kind` picks the variant.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RawProbe {

@@ -135,7 +135,7 @@ impl Lookup for SnapshotLookup<'_> {
                 return Err(ResolveError::Unavailable {
                     reference,
                     source_name: source.to_string(),
-                    why: "it could not be read".into(),
+                    why: snap.unread_reason(),
                     skipped: false,
                 })
             }

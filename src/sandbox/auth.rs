@@ -1,10 +1,12 @@
 //! The auth service stand-in: E2E bypass endpoint issuing HS256 tokens.
 //!
 //! It behaves like the auth services driftgate was built for: `POST
-//! /auth/e2e/test-auth` with the right `X-E2E-Bypass-Key` answers 200 with
-//! an HS256 access token signed with the seeded `jwt_secret`; a wrong or
-//! missing key answers 401 `{"detail":"Invalid E2E bypass key"}`; with no
-//! `bypass_key` seeded the endpoint does not exist (404), as in production.
+//! /auth/e2e/test-auth` with the right `X-E2E-Bypass-Key` (or the header
+//! the seed names in `bypass_header`: a service that reads another header
+//! refuses the right key sent in the usual one) answers 200 with an HS256
+//! access token signed with the seeded `jwt_secret`; a wrong or missing key
+//! answers 401 `{"detail":"Invalid E2E bypass key"}`; with no `bypass_key`
+//! seeded the endpoint does not exist (404), as in production.
 //! `status` forces every answer (503: a service that is down), and
 //! `access_token` replaces the minted token with a fixed string (a token
 //! that is not a JWT, for tests).
@@ -35,8 +37,11 @@ use serde_json::json;
 pub struct AuthSeed {
     /// Secret the issued tokens are signed with (HS256).
     pub jwt_secret: Option<String>,
-    /// The key `X-E2E-Bypass-Key` must carry; none: the endpoint is absent (404).
+    /// The key the bypass header must carry; none: the endpoint is absent (404).
     pub bypass_key: Option<String>,
+    /// The header the bypass key is read from (default [`BYPASS_HEADER`]).
+    #[serde(default, deserialize_with = "header_name")]
+    pub bypass_header: Option<String>,
     /// `iss` of issued tokens (default `netra-auth-service`).
     pub issuer: Option<String>,
     /// A status every request gets (e.g. 503), whatever it sends.
@@ -88,8 +93,17 @@ pub const DEFAULT_ISSUER: &str = "netra-auth-service";
 /// The bypass endpoint's path.
 pub const BYPASS_PATH: &str = "/auth/e2e/test-auth";
 
-/// The header the bypass key travels in.
-pub const BYPASS_HEADER: &str = "x-e2e-bypass-key";
+/// The header the bypass key travels in, unless the seed names another.
+pub const BYPASS_HEADER: &str = "X-E2E-Bypass-Key";
+
+/// `bypass_header`: a valid HTTP header name, or the seed is refused (with
+/// its line and column) rather than every key silently refused.
+fn header_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    axum::http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| serde::de::Error::custom(format!("`{name}` is not an HTTP header name")))?;
+    Ok(Some(name))
+}
 
 /// Serves this part of the sandbox on `listener` until aborted.
 pub fn serve(listener: tokio::net::TcpListener, seed: AuthSeed) -> tokio::task::JoinHandle<()> {
@@ -205,7 +219,8 @@ async fn bypass(State(st): State<Arc<AuthState>>, headers: HeaderMap, body: Stri
     let Some(expected) = &seed.bypass_key else {
         return (StatusCode::NOT_FOUND, Json(json!({"detail": "Not Found"}))).into_response();
     };
-    let sent = headers.get(BYPASS_HEADER).map(|v| v.as_bytes());
+    let header = seed.bypass_header.as_deref().unwrap_or(BYPASS_HEADER);
+    let sent = headers.get(header).map(|v| v.as_bytes());
     if !sent.is_some_and(|s| constant_time_eq(s, expected.as_bytes())) {
         return (
             StatusCode::UNAUTHORIZED,
@@ -271,6 +286,14 @@ mod tests {
     use super::*;
 
     async fn call(seed: AuthSeed, key: Option<&str>) -> (u16, serde_json::Value) {
+        call_with(seed, "X-E2E-Bypass-Key", key).await
+    }
+
+    async fn call_with(
+        seed: AuthSeed,
+        header: &str,
+        key: Option<&str>,
+    ) -> (u16, serde_json::Value) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = serve(listener, seed);
@@ -278,7 +301,7 @@ mod tests {
             .post(format!("http://{addr}{BYPASS_PATH}"))
             .json(&json!({"email": "a@b.c"}));
         if let Some(k) = key {
-            req = req.header("X-E2E-Bypass-Key", k);
+            req = req.header(header, k);
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
@@ -340,6 +363,31 @@ mod tests {
             assert_eq!(got, status);
             assert_eq!(body["detail"], detail);
         }
+    }
+
+    #[tokio::test]
+    async fn a_service_reading_another_header_refuses_the_usual_one() {
+        let seed: AuthSeed = toml::from_str(
+            "jwt_secret = \"sandbox-signing-secret-0123456789abcdef\"\nbypass_key = \"bypass-key-123456\"\nbypass_header = \"X-Test-Bypass\"\n",
+        )
+        .unwrap();
+        let (status, body) = call(seed.clone(), Some("bypass-key-123456")).await;
+        assert_eq!(
+            (status, body["detail"].as_str()),
+            (401, Some("Invalid E2E bypass key"))
+        );
+        // Header names are case-insensitive.
+        let (status, body) = call_with(seed, "x-test-bypass", Some("bypass-key-123456")).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("eyJ")));
+        let bad = toml::from_str::<AuthSeed>("bypass_header = \"X Bypass\"\n").unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("`X Bypass` is not an HTTP header name"),
+            "{bad}"
+        );
     }
 
     #[test]

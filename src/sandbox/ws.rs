@@ -2,9 +2,11 @@
 //!
 //! It authenticates the way the real backend does: a JWT (HS256, signed with
 //! the seeded `jwt_secret`, `exp` checked) in `Authorization: Bearer`, in a
-//! `jwt.<base64url>` subprotocol (then `jwt-auth` is echoed), or in
-//! `?token=`. A missing or invalid token is refused with 403 at the
-//! handshake. On `{"type":"ping"}` it answers `{"type":"pong"}`.
+//! `jwt.<base64url>` subprotocol (then `jwt-auth` is echoed), or in the
+//! query parameter `token` (`?token=`; the seed's `token_query` names
+//! another, as a backend that reads `?access_token=` does). A missing or
+//! invalid token is refused with 403 at the handshake. On
+//! `{"type":"ping"}` it answers `{"type":"pong"}`.
 //!
 //! The faulty behaviours driftgate must diagnose are served side by side,
 //! one per path, so one sandbox serves every test:
@@ -50,11 +52,16 @@ pub struct WsSeed {
     /// Delay the answer to every upgrade request.
     #[serde(default)]
     pub latency_ms: u64,
+    /// The query parameter a token may travel in (default [`TOKEN_QUERY`]).
+    pub token_query: Option<String>,
     /// Refuse every handshake with this status.
     pub status: Option<u16>,
     /// `Retry-After` seconds sent with `status`.
     pub retry_after: Option<u64>,
 }
+
+/// The query parameter a token travels in, unless the seed names another.
+pub const TOKEN_QUERY: &str = "token";
 
 /// How the backend treats a handshake.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -187,7 +194,11 @@ fn decide(
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
-    let token = token_of(req, &offered);
+    let token = token_of(
+        req,
+        &offered,
+        seed.token_query.as_deref().unwrap_or(TOKEN_QUERY),
+    );
     let valid = token
         .as_deref()
         .is_some_and(|t| verifies(t, seed.jwt_secret.as_deref()));
@@ -214,8 +225,9 @@ fn decide(
     Ok(resp)
 }
 
-/// The token from the Authorization header, a `jwt.` subprotocol or `?token=`.
-fn token_of(req: &Request, offered: &[String]) -> Option<String> {
+/// The token from the Authorization header, a `jwt.` subprotocol or the
+/// query parameter `query` (`?token=`).
+fn token_of(req: &Request, offered: &[String], query: &str) -> Option<String> {
     if let Some(bearer) = req
         .headers()
         .get("authorization")
@@ -233,7 +245,7 @@ fn token_of(req: &Request, offered: &[String]) -> Option<String> {
     req.uri().query().and_then(|q| {
         q.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;
-            (k == "token").then(|| percent_decode(v))
+            (k == query).then(|| percent_decode(v))
         })
     })
 }
@@ -306,6 +318,48 @@ mod tests {
             let seed: WsSeed = toml::from_str(&format!("behaviour = \"{text}\"")).unwrap();
             assert_eq!(seed.behaviour, want, "{text}");
         }
+    }
+
+    #[test]
+    fn tokens_travel_in_a_header_a_subprotocol_or_the_seeded_query_parameter() {
+        let req = |uri: &str, auth: Option<&str>| {
+            let mut b = Request::builder().uri(uri);
+            if let Some(a) = auth {
+                b = b.header("authorization", a);
+            }
+            b.body(()).unwrap()
+        };
+        let none: Vec<String> = Vec::new();
+        assert_eq!(
+            token_of(&req("/ws?token=a%2Eb", None), &none, "token").as_deref(),
+            Some("a.b")
+        );
+        // A backend that reads another parameter ignores `token`.
+        assert_eq!(
+            token_of(&req("/ws?token=a.b", None), &none, "access_token"),
+            None
+        );
+        assert_eq!(
+            token_of(
+                &req("/ws?x=1&access_token=c.d", None),
+                &none,
+                "access_token"
+            )
+            .as_deref(),
+            Some("c.d")
+        );
+        // The header wins over the query, the subprotocol over the query.
+        assert_eq!(
+            token_of(&req("/ws?token=q", Some("Bearer h")), &none, "token").as_deref(),
+            Some("h")
+        );
+        let offered = vec!["jwt-auth".to_string(), "jwt.ZS5m".to_string()];
+        assert_eq!(
+            token_of(&req("/ws?token=q", None), &offered, "token").as_deref(),
+            Some("e.f")
+        );
+        let seed: WsSeed = toml::from_str("token_query = \"access_token\"").unwrap();
+        assert_eq!(seed.token_query.as_deref(), Some("access_token"));
     }
 
     #[test]

@@ -87,10 +87,8 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, LISTED);
-        assert!(
-            STORED <= LISTED && STORED + 10 > LISTED,
-            "{STORED} of {LISTED}"
-        );
+        // Duplicates after truncation to 48 bits: a handful at most.
+        const { assert!(STORED <= LISTED && STORED + 10 > LISTED) };
         assert_eq!(table_bytes(), BUCKETS + 4 * (BUCKETS / RUN) + 4 * STORED);
     }
 

@@ -310,6 +310,25 @@ impl Snapshot {
         self.state == SourceState::Read
     }
 
+    /// Why this source was not read, in words that follow "was not read"
+    /// (`--offline: ...`, or what reading it failed on): said once, never
+    /// "it could not be read".
+    pub fn unread_reason(&self) -> String {
+        match &self.state {
+            SourceState::Skipped(why) => why.clone(),
+            _ => self
+                .issues
+                .iter()
+                .find_map(|i| match i {
+                    Issue::Unavailable {
+                        key: None, reason, ..
+                    } => Some(reason.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "reading it failed: see its source-unavailable finding".into()),
+        }
+    }
+
     /// True when this key could not be read (whole source, or that key: an
     /// access that failed, or a version that is disabled).
     pub fn is_unreadable(&self, key: &str) -> bool {

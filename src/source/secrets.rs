@@ -449,4 +449,159 @@ mod tests {
         assert_eq!(h.newest_enabled().as_deref(), Some("4"));
         assert_eq!(h.create_time("3"), Some(t("2026-02-01T00:00:00.5Z")));
     }
+
+    /// The sandbox on free ports, a context and a client for it.
+    async fn sandbox(
+        seed: &str,
+    ) -> (
+        crate::sandbox::Running,
+        GatherContext,
+        SecretManager,
+        String,
+    ) {
+        let seed: crate::sandbox::Seed = toml::from_str(seed).unwrap();
+        let running = crate::sandbox::start(seed, "127.0.0.1", 0).await.unwrap();
+        let url = running.endpoints.google.clone();
+        let cx = GatherContext::new(std::time::Duration::from_secs(10), 8);
+        let sm = cx.google.secret_manager(Some(&url)).await.unwrap();
+        (running, cx, sm, url)
+    }
+
+    /// Requests the sandbox counted for `path`.
+    async fn requests(url: &str, path: &str) -> u64 {
+        let stats: serde_json::Value = reqwest::get(format!("{url}/_sandbox/stats"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        stats["requests"][path].as_u64().unwrap_or(0)
+    }
+
+    const SEED: &str = r#"
+[[secret]]
+project = "p"
+id = "jwt"
+aliases = { current = 2 }
+versions = [{ value = "one" }, { value = "two" }, { value = "three", state = "DISABLED" }]
+"#;
+
+    #[test]
+    fn aliases_are_neither_numbers_nor_latest() {
+        for (v, alias) in [
+            ("current", true),
+            ("stable-2", true),
+            ("latest", false),
+            ("3", false),
+            ("12", false),
+        ] {
+            assert_eq!(is_alias(v), alias, "{v}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_alias_resolves_to_the_version_number_it_points_to() {
+        let (_running, cx, sm, _) = sandbox(SEED).await;
+        let read = cx
+            .secrets
+            .fetch(&sm, &cx, "projects/p/secrets/jwt", "current")
+            .await
+            .unwrap();
+        assert_eq!(read.requested, "current");
+        assert_eq!(read.resolved, "2");
+        assert_eq!(
+            read.value
+                .as_ref()
+                .map(|v| v.expose().to_string())
+                .as_deref(),
+            Some("two")
+        );
+        assert_eq!(read.crc32c_ok, Some(true));
+        // The location names the number, not the alias.
+        assert_eq!(
+            read.location().to_string(),
+            Location::SecretVersion {
+                secret: "projects/p/secrets/jwt".into(),
+                version: "2".into()
+            }
+            .to_string()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_undefined_alias_names_the_aliases_there_are() {
+        let (_running, cx, sm, _) = sandbox(SEED).await;
+        let f = cx
+            .secrets
+            .fetch(&sm, &cx, "projects/p/secrets/jwt", "stable")
+            .await
+            .unwrap_err();
+        let Failure::NotFound(e) = f else {
+            panic!("not a NotFound: {f:?}")
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains(
+                "secret jwt has no version alias `stable`; its aliases: current (version 2)"
+            ),
+            "{text}"
+        );
+        // A secret with no alias at all says so.
+        let (_running, cx, sm, _) = sandbox(
+            "[[secret]]\nproject = \"p\"\nid = \"plain\"\nversions = [{ value = \"x\" }]\n",
+        )
+        .await;
+        let Err(Failure::NotFound(e)) = cx
+            .secrets
+            .fetch(&sm, &cx, "projects/p/secrets/plain", "current")
+            .await
+        else {
+            panic!("not a NotFound")
+        };
+        assert!(e.to_string().contains("it defines no alias"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_alias_to_a_disabled_version_is_a_state_failure() {
+        let seed = SEED.replace("current = 2", "current = 3");
+        let (_running, cx, sm, _) = sandbox(&seed).await;
+        match cx
+            .secrets
+            .fetch(&sm, &cx, "projects/p/secrets/jwt", "current")
+            .await
+        {
+            Err(Failure::State { resource, state }) => {
+                assert_eq!(resource, "projects/p/secrets/jwt/versions/3");
+                assert_eq!(state, "DISABLED");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_readers_of_one_version_make_one_request() {
+        let (_running, cx, sm, url) = sandbox(SEED).await;
+        let name = "projects/p/secrets/jwt";
+        let reads = futures::future::join_all((0..20).map(|i| {
+            let (cx, sm) = (&cx, &sm);
+            let version = if i % 2 == 0 { "1" } else { "latest" };
+            async move { cx.secrets.fetch(sm, cx, name, version).await }
+        }))
+        .await;
+        assert!(reads.iter().all(Result::is_ok));
+        // The same again, later: served from the cache.
+        cx.secrets.fetch(&sm, &cx, name, "1").await.unwrap();
+        let histories =
+            futures::future::join_all((0..5).map(|_| cx.secrets.history(&sm, &cx, name))).await;
+        assert!(histories
+            .iter()
+            .all(|h| h.as_ref().is_some_and(|h| h.versions.len() == 3)));
+        for (path, want) in [
+            ("/v1/projects/p/secrets/jwt/versions/1:access", 1),
+            ("/v1/projects/p/secrets/jwt/versions/latest:access", 1),
+            ("/v1/projects/p/secrets/jwt/versions", 1),
+        ] {
+            assert_eq!(requests(&url, path).await, want, "{path}");
+        }
+    }
 }

@@ -530,3 +530,64 @@ fn probes_values_the_probe_sent_are_scrubbed_from_the_body() {
     assert!(message(f).contains("x-tenant: [redacted"), "{f}");
     assert!(!stdout(&out).contains(tenant), "{}", stdout(&out));
 }
+
+#[test]
+fn probes_a_service_reading_another_bypass_header_refuses_the_right_key() {
+    // The key is right (staging_file and staging_secrets agree with the
+    // service), but the service reads `X-Test-Bypass`: the 401 is not the
+    // key's fault.
+    let sb = Sandbox::start(&seed(
+        JWT_SECRET,
+        "normal",
+        r#"bypass_header = "X-Test-Bypass""#,
+    ));
+    // The probe's target holds the key the service runs with.
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(fixture("probe-auth-path").join("driftgate.toml"))
+        .unwrap()
+        .replace(
+            "name = \"e2e-bypass\"\n",
+            "name = \"e2e-bypass\"\ntarget = \"staging_secrets\"\n",
+        );
+    assert!(config.contains("target = "));
+    std::fs::write(dir.path().join("driftgate.toml"), config).unwrap();
+    let (out, report, _) = check(dir.path(), &auth_path_vars(&sb, BYPASS_KEY), &[]);
+    let f = one(&report, "probe-status", "FAIL", "e2e-bypass");
+    assert!(
+        message(f).starts_with(r#"e2e-bypass answered 401 {"detail":"Invalid E2E bypass key"}"#),
+        "{f}"
+    );
+    assert!(
+        message(f).contains(
+            "the E2E_OAUTH_SIMULATION_KEY sent from staging_file equals the one staging_secrets holds: the value is not the cause; the service refuses it for another reason (header name,"
+        ),
+        "{f}"
+    );
+    assert!(
+        hint(f).contains("reads the key from the `X-E2E-Bypass-Key` header"),
+        "{f}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+}
+
+#[test]
+fn probes_a_backend_reading_another_token_parameter_refuses_the_query_token() {
+    let sb = Sandbox::start(&format!(
+        "{}token_query = \"access_token\"\n",
+        seed(JWT_SECRET, "normal", "")
+    ));
+    let (out, report, _) = check(
+        &fixture("probe-auth-path"),
+        &auth_path_vars(&sb, BYPASS_KEY),
+        &[],
+    );
+    // The header and the subprotocol still get in; `?token=` does not.
+    one(&report, "ws-rejected", "PASS", "ws-header");
+    one(&report, "ws-rejected", "PASS", "ws-subprotocol");
+    let f = one(&report, "ws-rejected", "FAIL", "ws-query");
+    assert_eq!(
+        message(f),
+        r#"WebSocket handshake refused (403) with a token in the query string: {"detail":"NO_TOKEN"}"#
+    );
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+}

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{bin, fixture, run_in, stderr};
 
-/// A running `driftgate watch` and its stderr, line by line.
+/// A running `driftgate watch` and its stdout and stderr, line by line.
 struct Watch {
     child: Child,
     lines: mpsc::Receiver<String>,
@@ -25,15 +25,25 @@ impl Watch {
             .current_dir(dir)
             .arg("watch")
             .args(args)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("watch starts");
-        let stderr = child.stderr.take().unwrap();
+        // Both streams, each line marked with the stream it came on.
         let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let out_tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if out_tx.send(format!("[stdout] {line}")).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
+                if tx.send(format!("[stderr] {line}")).is_err() {
                     break;
                 }
             }
@@ -73,7 +83,7 @@ impl Watch {
             .to_string()
     }
 
-    /// Waits for the process to exit; returns its code and all of stderr.
+    /// Waits for the process to exit; returns its code and every line seen.
     fn finish(mut self) -> (Option<i32>, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         let status = loop {
@@ -216,8 +226,22 @@ fn serves_metrics_and_health_and_stays_quiet_without_changes() {
     assert!(stderr.contains("stopped after 4 runs"));
     // The fixture's state never changes: no notification at all, or
     // exactly one if its first run found problems.
+    // Each run is one line on stdout: time, run, exit code, counts.
+    for n in 1..=4 {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!(" run {n}: exit ")))
+            .unwrap_or_else(|| panic!("no line for run {n}: {stderr}"));
+        assert!(line.starts_with("[stdout] 20"), "{line}");
+        assert!(line.contains(" passed, "), "{line}");
+    }
     let n = got.lock().unwrap().len();
-    let changes = stderr.matches("state changed").count();
+    let changes = stderr
+        .lines()
+        .filter(|l| l.contains(" run ") && l.contains(": exit "))
+        .zip(stderr.lines().skip(1))
+        .filter(|(_, next)| next.contains("  appeared: "))
+        .count();
     assert!(changes <= 1, "{stderr}");
     assert_eq!(n, changes, "one POST per change of state");
 }
@@ -242,7 +266,11 @@ fn a_bad_config_edit_is_logged_and_the_previous_config_kept() {
         "[sources.broken\nkind = 1\n",
     )
     .unwrap();
-    w.wait_for("does not load; keeping the previous config");
+    let warning = w.wait_for("does not load; keeping the previous config");
+    assert!(
+        warning.starts_with("[stderr] driftgate: warning: watch: "),
+        "a warning, not an error: {warning}"
+    );
     let addr = w.addr();
     let (_, metrics) = http_get(&addr, "/metrics");
     assert!(
@@ -344,10 +372,15 @@ fn one_notification_per_change_of_state() {
     w.wait_for("run 2:");
     assert_eq!(got.lock().unwrap().len(), 0, "clean runs notify nobody");
     std::fs::write(&env, &bad).unwrap();
-    w.wait_for("state changed");
+    let appeared = w.wait_for("  appeared: ");
+    assert!(
+        appeared.starts_with("[stdout]   appeared: FAIL key-missing: "),
+        "{appeared}"
+    );
     let (code, stderr) = w.finish();
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(stderr.matches("state changed").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("  appeared: ").count(), 1, "{stderr}");
+    assert!(!stderr.contains("staging-jwt-0123456789"), "{stderr}");
     let bodies = got.lock().unwrap().clone();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     let v: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();

@@ -6,8 +6,12 @@
 //! ([`server`]). It notifies webhooks only on a change of state
 //! (`crate::report::changes`), never on every run ([`notify`]).
 //!
+//! Each run prints one line on stdout (time, exit code, counts) and, when
+//! the state changed, which findings appeared and which were resolved: a
+//! terminal or a log shows what happened without a webhook.
+//!
 //! A monitor must outlive its surroundings: a config edit that does not
-//! parse is logged and the previous config kept; a webhook that is down or
+//! parse is a warning and the previous config kept; a webhook that is down or
 //! slow never holds up the next run. SIGINT and SIGTERM stop it cleanly.
 
 pub mod notify;
@@ -21,7 +25,7 @@ use std::time::Duration;
 use super::{AppError, Exit, Output};
 use crate::cli::{Settings, WatchArgs};
 use crate::config::Config;
-use crate::report::changes::Tracker;
+use crate::report::changes::{Change, Tracker};
 use crate::report::render::{self, RenderOptions};
 use notify::{Notifier, Targets};
 use server::{serve, Shared};
@@ -89,7 +93,7 @@ pub async fn command(
                             true
                         }
                         Err(e) => {
-                            out.error(&format!(
+                            out.warn(&format!(
                                 "watch: cannot start the sandbox for the edited config; keeping the previous config: {e}"
                             ));
                             false
@@ -112,12 +116,8 @@ pub async fn command(
         out.redactor = run.redactor.clone();
         let report = run.report;
         let last_success = shared.record(report.clone(), run.redactor.clone());
-        if !settings.global.quiet {
-            out.info(&format!(
-                "driftgate watch: run {runs}: {}",
-                report.summary_line()
-            ));
-        }
+        let change = tracker.observe(&report);
+        out.print(&run_lines(runs, &report, change.as_ref()));
         for (format, path) in &settings.global.outputs {
             let opts = RenderOptions {
                 last_success,
@@ -127,13 +127,7 @@ pub async fn command(
                 out.error(&format!("watch: {e}"));
             }
         }
-        if let Some(change) = tracker.observe(&report) {
-            out.info(&format!(
-                "driftgate watch: state changed: {} new, {} resolved; now {}",
-                change.new.len(),
-                change.resolved.len(),
-                report.summary_line()
-            ));
+        if let Some(change) = change {
             notifier.notify(&change, &report, &run.redactor, out);
         }
         if args.max_runs.is_some_and(|max| runs >= max) {
@@ -153,7 +147,36 @@ pub async fn command(
     Ok(Exit::Pass)
 }
 
-/// `2 passed, 1 failed, 0 warnings, 0 errors (12 ms)`.
+/// What a run prints on stdout: one line (time, run number, exit code,
+/// counts) and, on a change of state, one line per finding that appeared
+/// or was resolved.
+fn run_lines(run: u64, report: &crate::report::Report, change: Option<&Change>) -> String {
+    let mut text = format!(
+        "{} run {run}: exit {}: {}\n",
+        crate::time::rfc3339(report.started_at),
+        report.exit_code(),
+        report.summary_line()
+    );
+    if let Some(change) = change {
+        for (what, items) in [("appeared", &change.new), ("resolved", &change.resolved)] {
+            for item in items {
+                let at = item
+                    .location
+                    .as_deref()
+                    .map(|l| format!(" (at {l})"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "  {what}: {} {}: {}{at}\n",
+                    item.status.as_str(),
+                    item.check,
+                    item.message
+                ));
+            }
+        }
+    }
+    text
+}
+
 /// The interval ±10%.
 fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(rand::random_range(0.9..=1.1))
@@ -212,7 +235,7 @@ impl Watched {
             }
             Err(e) => {
                 shared.reload_failures.fetch_add(1, Ordering::Relaxed);
-                out.error(&format!(
+                out.warn(&format!(
                     "watch: {} was edited but does not load; keeping the previous config: {e}",
                     self.path.display()
                 ));
@@ -278,6 +301,44 @@ mod tests {
             .reload(&settings, &out, &shared)
             .expect("a good edit loads");
         assert_eq!(new.sources.len(), 2);
+    }
+
+    #[test]
+    fn a_run_is_one_line_and_a_change_names_what_appeared_and_went() {
+        use crate::report::changes::Item;
+        use crate::report::{Finding, Report, Status};
+        let report = Report {
+            findings: vec![Finding::new("key-missing", Status::Fail, "A is missing")],
+            started_at: 1_790_000_000,
+            ..Report::default()
+        };
+        let quiet = run_lines(3, &report, None);
+        assert_eq!(quiet.lines().count(), 1, "{quiet}");
+        assert!(
+            quiet.starts_with("2026-09-21T14:13:20Z run 3: exit 1: 0 passed, 1 failed"),
+            "{quiet}"
+        );
+        let item = |check: &str, message: &str| Item {
+            check: check.into(),
+            status: Status::Fail,
+            keys: vec![],
+            sources: vec![],
+            location: Some("config/a.env:2".into()),
+            message: message.into(),
+        };
+        let change = Change {
+            new: vec![item("key-missing", "A is missing")],
+            resolved: vec![item("value-mismatch", "B differs")],
+        };
+        let text = run_lines(3, &report, Some(&change));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "  appeared: FAIL key-missing: A is missing (at config/a.env:2)",
+                "  resolved: FAIL value-mismatch: B differs (at config/a.env:2)"
+            ]
+        );
     }
 
     #[test]

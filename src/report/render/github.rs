@@ -15,7 +15,26 @@ use crate::report::{Finding, Report, Status};
 pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
     let mut out = String::with_capacity(128 + report.findings.len() * 200);
     let mut quiet: Vec<&Finding> = Vec::new();
-    for f in &report.findings {
+    // GitHub shows ten annotations per level: the failures go first, those
+    // of an incident before the others, then errors, warnings, notices.
+    let mut order: Vec<usize> = report
+        .incidents
+        .iter()
+        .flat_map(|i| i.findings.iter().copied())
+        .filter(|&i| i < report.findings.len())
+        .collect();
+    order.extend(0..report.findings.len());
+    let mut seen = vec![false; report.findings.len()];
+    order.retain(|&i| !std::mem::replace(&mut seen[i], true));
+    let rank = |f: &Finding| match (f.waived.is_some(), f.status) {
+        (true, _) => 4,
+        (false, Status::Fail) => 0,
+        (false, Status::Error) => 1,
+        (false, Status::Warn) => 2,
+        (false, Status::Pass | Status::Skip) => 3,
+    };
+    order.sort_by_key(|&i| rank(&report.findings[i]));
+    for f in order.into_iter().map(|i| &report.findings[i]) {
         let command = match (f.waived.is_some(), f.status) {
             (true, _) => "notice",
             (false, Status::Fail | Status::Error) => "error",
@@ -115,7 +134,10 @@ mod tests {
     use super::*;
 
     fn sample() -> String {
-        render(&super::super::sample::report(), &RenderOptions::default())
+        render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        )
     }
 
     #[test]
@@ -142,7 +164,30 @@ mod tests {
         let text = sample();
         let lines: Vec<&str> = text.lines().collect();
         let count = |prefix: &str| lines.iter().filter(|l| l.starts_with(prefix)).count();
-        assert_eq!(count("::error "), 3, "{text}");
+        assert_eq!(count("::error "), 4, "{text}");
+        // Failures first, those of the incident before the others; the
+        // ERROR, the warning and the waived notice after every failure.
+        let titles: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with("::") && l.contains("title="))
+            .map(|l| l.split("title=").nth(1).unwrap().split('%').next().unwrap())
+            .map(|t| {
+                t.trim_start_matches("could not check ")
+                    .trim_start_matches("waived ")
+            })
+            .collect();
+        assert_eq!(
+            titles,
+            [
+                "value-mismatch",
+                "ws-rejected",
+                "key-missing",
+                "source-unavailable",
+                "duplicate-key",
+                "weak-secret"
+            ],
+            "{text}"
+        );
         assert_eq!(count("::warning "), 1);
         assert_eq!(count("::notice "), 1);
         assert_eq!(count("::group::"), 1);

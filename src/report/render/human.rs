@@ -192,28 +192,37 @@ mod tests {
 
     #[test]
     fn snapshot_plain() {
-        let text = render(&super::super::sample::report(), &RenderOptions::default());
+        let text = render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        );
         insta::assert_snapshot!(text);
     }
 
     #[test]
     fn colour_only_when_asked() {
         colored::control::set_override(true);
-        let plain = render(&super::super::sample::report(), &RenderOptions::default());
+        let plain = render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        );
         assert!(!plain.contains('\u{1b}'));
         let opts = RenderOptions {
             color: true,
             ..RenderOptions::default()
         };
-        let coloured = render(&super::super::sample::report(), &opts);
+        let coloured = render(&super::super::sample::with_incident(), &opts);
         assert!(coloured.contains('\u{1b}'));
     }
 
     #[test]
     fn summary_line_counts_by_status() {
-        let text = render(&super::super::sample::report(), &RenderOptions::default());
+        let text = render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        );
         assert!(
-            text.contains("2 passed, 2 failed, 1 warning, 1 error, 2 skipped (42 ms)"),
+            text.contains("2 passed, 3 failed, 1 warning, 1 error, 2 skipped (42 ms)"),
             "{text}"
         );
     }
@@ -224,13 +233,16 @@ mod tests {
             verbose: true,
             ..RenderOptions::default()
         };
-        let text = render(&super::super::sample::report(), &opts);
+        let text = render(&super::super::sample::with_incident(), &opts);
         assert!(text.contains("source staging_secrets      31 ms"), "{text}");
         assert!(
             text.contains("probes took 21 ms in sum, the whole run 42 ms"),
             "{text}"
         );
-        let plain = render(&super::super::sample::report(), &RenderOptions::default());
+        let plain = render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        );
         assert!(!plain.contains("Timings"));
     }
 
@@ -240,7 +252,7 @@ mod tests {
             quiet: true,
             ..RenderOptions::default()
         };
-        let text = render(&super::super::sample::report(), &opts);
+        let text = render(&super::super::sample::with_incident(), &opts);
         assert!(!text.contains("PASS "), "{text}");
         assert!(text.contains("FAIL "), "{text}");
         let mut r = super::super::sample::report();

@@ -1,9 +1,10 @@
 //! The `markdown` format: a GitHub-flavoured Markdown report, the one
 //! appended to `$GITHUB_STEP_SUMMARY` and pasted into merge requests.
 //!
-//! A verdict line and a count table first, then one table of problems per
+//! A verdict line and a count table first, then the incidents (a cause and
+//! the findings it explains), then one table of the other problems per
 //! section, then what passed in a collapsed `<details>` block: a reviewer
-//! sees what broke without scrolling past what held.
+//! sees what broke, and why, without scrolling past what held.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -40,9 +41,34 @@ pub(super) fn render(report: &Report, _opts: &RenderOptions) -> String {
         report.duration_ms
     );
 
-    let (problems, rest): (Vec<&Finding>, Vec<&Finding>) = report.findings.iter().partition(|f| {
-        f.waived.is_some() || matches!(f.status, Status::Fail | Status::Warn | Status::Error)
-    });
+    // The incidents first: each cause, then the findings it explains.
+    let mut in_incident = vec![false; report.findings.len()];
+    if !report.incidents.is_empty() {
+        out.push_str("### Incidents\n\n");
+        for (n, incident) in report.incidents.iter().enumerate() {
+            let _ = writeln!(out, "{}. **{}**\n", n + 1, cell(&incident.cause));
+            let findings: Vec<&Finding> = incident
+                .findings
+                .iter()
+                .filter_map(|&i| {
+                    let f = report.findings.get(i)?;
+                    in_incident[i] = true;
+                    Some(f)
+                })
+                .collect();
+            table(&mut out, &findings, true);
+            out.push('\n');
+        }
+    }
+    let (problems, rest): (Vec<&Finding>, Vec<&Finding>) = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !in_incident[*i])
+        .map(|(_, f)| f)
+        .partition(|f| {
+            f.waived.is_some() || matches!(f.status, Status::Fail | Status::Warn | Status::Error)
+        });
     for (section, findings) in by_section(&problems) {
         let _ = writeln!(out, "### {}\n", section.title());
         table(&mut out, &findings, true);
@@ -154,7 +180,10 @@ mod tests {
     use super::*;
 
     fn sample() -> String {
-        render(&super::super::sample::report(), &RenderOptions::default())
+        render(
+            &super::super::sample::with_incident(),
+            &RenderOptions::default(),
+        )
     }
 
     #[test]
@@ -189,7 +218,13 @@ mod tests {
     fn verdict_counts_and_sections() {
         let text = sample();
         assert!(text.starts_with("## driftgate: ❌ drift found\n"));
-        assert!(text.contains("| ❌ FAIL | 2 |"));
+        assert!(text.contains("| ❌ FAIL | 3 |"));
+        // The incident opens the report, before the sections.
+        let incident = text.find("### Incidents").unwrap();
+        assert!(incident < text.find("### Consistency").unwrap());
+        assert!(text.contains("1. **JWT_SECRET differs: "));
+        // Its findings are not repeated below.
+        assert_eq!(text.matches("NO_TOKEN").count(), 1);
         assert!(text.contains("| ⏭️ SKIP | 2 |"));
         assert!(text.contains("### Consistency"));
         assert!(text.contains("**hint:** values differ only by a trailing newline"));

@@ -89,3 +89,26 @@ pub(crate) fn report() -> Report {
         ..Report::default()
     }
 }
+
+/// The sample with one more failure, a WebSocket refused because of the
+/// value-mismatch, and the incident that ties the two.
+pub(crate) fn with_incident() -> Report {
+    let mut r = report();
+    r.findings.push(
+    Finding::new(
+        "ws-rejected",
+        Status::Fail,
+        "ws-query: the server accepted the upgrade, then closed it (1008 NO_TOKEN): the token is signed with staging_file.JWT_SECRET, which staging_auth does not hold",
+    )
+    .keys(["JWT_SECRET"])
+    .sources(["staging_file", "staging_auth"])
+    .location("probe ws-query".into())
+    .hint("deploy one JWT_SECRET to every source of this environment"),
+    );
+    r.incidents = vec![crate::report::Incident {
+            id: "jwt-secret".into(),
+            cause: "JWT_SECRET differs: staging_file and staging_secrets agree, staging_auth differs (44 vs 45 bytes) (explains 1 more failure: ws-rejected)".into(),
+            findings: vec![1, 8],
+    }];
+    r
+}
