@@ -86,20 +86,31 @@ fn running(cx: &Context<'_>, snap: &Snapshot, v: &View) -> String {
 }
 
 /// ` in container `sidecar``: where a revision holds a value, when the
-/// revision has several containers or the source reads only one.
-fn in_container(cx: &Context<'_>, snap: &Snapshot, e: Option<&Entry>) -> String {
-    let from_entry = e.and_then(|e| match &e.location {
-        Location::CloudRun(r) => r.container.clone(),
-        _ => None,
-    });
-    let from_source = || match cx.config.sources.get(&snap.name).map(|s| &s.kind) {
-        Some(SourceKind::CloudRun(c)) => c.container.clone(),
-        _ => None,
-    };
-    from_entry
-        .or_else(from_source)
-        .map(|c| format!(" in container `{c}`"))
-        .unwrap_or_default()
+/// revision has several containers (a single one goes without saying).
+fn in_container(e: &Entry) -> String {
+    match &e.location {
+        Location::CloudRun(r) => r
+            .container
+            .as_ref()
+            .map(|c| format!(" in container `{c}`"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Where a key was looked for and not found: the container the source
+/// reads, every container when there are several, or nothing to say.
+fn looked_in(cx: &Context<'_>, snap: &Snapshot, found: &Entry) -> String {
+    match cx.config.sources.get(&snap.name).map(|s| &s.kind) {
+        Some(SourceKind::CloudRun(c)) if c.container.is_some() => {
+            format!(
+                " in container `{}`",
+                c.container.as_deref().unwrap_or_default()
+            )
+        }
+        _ if !in_container(found).is_empty() => " in any container".into(),
+        _ => String::new(),
+    }
 }
 
 fn percent(v: &View) -> u32 {
@@ -184,10 +195,7 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                     };
                     (
                         {
-                            let (here, there) = (
-                                in_container(cx, snap, Some(b)),
-                                in_container(cx, snap, Some(a)),
-                            );
+                            let (here, there) = (in_container(b), in_container(a));
                             let there = if here == there { String::new() } else { there };
                             format!(
                                 "{} holds a different {key}{here} than {}{there} ({}% vs {}% of traffic)",
@@ -206,17 +214,14 @@ fn disagreements(cx: &Context<'_>, snap: &Snapshot, views: &[&View], out: &mut V
                         (_, Some(e)) => (other, primary, e),
                         (None, None) => continue,
                     };
-                    // Absent from every container read: "lacks" is exact.
-                    let scope = match in_container(cx, snap, None) {
-                        s if s.is_empty() => " in any container".to_string(),
-                        s => s,
-                    };
+                    // Absent from every container read: "has no" is exact.
+                    let scope = looked_in(cx, snap, entry);
                     (
                         format!(
                             "{} has no {key}{scope}, which {} has{} ({}% vs {}% of traffic)",
                             running(cx, snap, lacks),
                             short(cx, snap, rev(has)),
-                            in_container(cx, snap, Some(entry)),
+                            in_container(entry),
                             percent(lacks),
                             percent(has)
                         ),
@@ -476,7 +481,7 @@ environment = "staging"
                 ],
                 vec![(
                     Status::Fail,
-                    "running revision ...-00041 has no E2E_KEY in any container, which ...-00042 has (10% vs 90% of traffic)",
+                    "running revision ...-00041 has no E2E_KEY, which ...-00042 has (10% vs 90% of traffic)",
                 )],
             ),
         ];

@@ -227,6 +227,18 @@ fn token_diagnosis(
         }
         t => transport_name(t).to_string(),
     };
+    // The same token opening another probe settles it: neither the token
+    // nor the secret it is signed with is the cause.
+    if let Some(p) = &opened_by_same {
+        let signed = if signers.is_empty() {
+            String::new()
+        } else {
+            format!(" (signed with {})", names(&signers))
+        };
+        return format!(
+            "{what}{from}; the same token{signed} opened {p}, so neither the token nor its secret is the cause: the server does not take it sent as {transport} (it reads another query parameter or header, or this path checks something else)"
+        );
+    }
     match (target, signers.is_empty()) {
         (Some(t), false) => {
             let also = opened_by_same

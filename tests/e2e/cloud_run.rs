@@ -483,7 +483,7 @@ environment = "staging"
     );
     assert!(
         held.contains(
-            &"revision ...-00001 behind tag `canary` lacks NEW_SECRET, which ...-00002 has (0% vs 100% of traffic)"
+            &"revision ...-00001 behind tag `canary` has no NEW_SECRET, which ...-00002 has (0% vs 100% of traffic)"
         ),
         "{r:#}"
     );

@@ -153,7 +153,8 @@ fn check_sandbox_finds_the_split_the_latest_ref_and_the_plain_secret() {
     let fails = finding_messages(&r, "stale-revision", "FAIL");
     assert!(
         fails.contains(
-            &"running revision ...-00041-abc holds a different JWT_SECRET than ...-00042-xyz (10% vs 90% of traffic)"
+            // The revisions run a sidecar too: the container is named.
+            &"running revision ...-00041-abc holds a different JWT_SECRET in container `app` than ...-00042-xyz (10% vs 90% of traffic)"
                 .to_string()
         ),
         "{fails:?}"

@@ -589,5 +589,16 @@ fn probes_a_backend_reading_another_token_parameter_refuses_the_query_token() {
         message(f),
         r#"WebSocket handshake refused (403) with a token in the query string: {"detail":"NO_TOKEN"}"#
     );
+    // The token is not the cause: the same one opened ws-header, and the
+    // backend's secret verifies it. No sentence may blame the signature.
+    let hint = hint(f);
+    assert!(
+        hint.contains("ws-header") && hint.contains("`token`"),
+        "{f}"
+    );
+    assert!(
+        !hint.contains("does not verify") && !message(f).contains("does not verify"),
+        "{f}"
+    );
     assert_eq!(out.status.code(), Some(1), "{report:#}");
 }
