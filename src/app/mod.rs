@@ -47,8 +47,13 @@ pub fn main() -> Exit {
         }
     };
     // clap takes an empty DRIFTGATE_FINGERPRINT_KEY for "not set"; it is a
-    // key the user meant to give, and too short.
-    if settings_env_key_too_short() {
+    // key the user meant to give, and too short (for the commands that show
+    // fingerprints; the others do not read it).
+    let takes_key = matches!(
+        cli.command,
+        Command::Check(_) | Command::Watch(_) | Command::Diff(_)
+    );
+    if takes_key && settings_env_key_too_short() {
         eprintln!(
             "driftgate: error: DRIFTGATE_FINGERPRINT_KEY is shorter than {} bytes: use at least {} random bytes",
             crate::cli::MIN_FINGERPRINT_KEY,

@@ -367,6 +367,14 @@ fn completions_and_man() {
     let o = run_in(&dir, &["man"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains(".TH driftgate"));
+    // `driftgate schema` prints the committed schema (the unit test
+    // `the_committed_schema_is_current` keeps the file in step with the code).
+    let o = run_in(&dir, &["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let committed =
+        std::fs::read_to_string(crate::support::root().join("schemas/driftgate.schema.json"))
+            .unwrap();
+    assert_eq!(stdout(&o), committed);
     let o = run_in(&dir, &["--version"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("driftgate "));
