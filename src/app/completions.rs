@@ -41,15 +41,41 @@ pub fn man(out: &mut Output) -> Result<Exit, AppError> {
     Ok(Exit::Pass)
 }
 
-/// The man page (roff).
+/// The man page (roff): the commands, then the options of each (each
+/// command takes its own flags, so one list at the top would mislead).
 pub fn man_page() -> Result<String, AppError> {
+    let fail = |e: std::io::Error| AppError::Process {
+        doing: "generating the man page",
+        cause: e.to_string(),
+    };
+    let mut cmd = Cli::command();
+    cmd.build();
     let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(cmd.clone())
         .render(&mut buf)
-        .map_err(|e| AppError::Process {
-            doing: "generating the man page",
-            cause: e.to_string(),
-        })?;
+        .map_err(fail)?;
+    let mut leaves = Vec::new();
+    for sub in cmd.get_subcommands() {
+        if sub.has_subcommands() {
+            for leaf in sub.get_subcommands() {
+                leaves.push((format!("{} {}", sub.get_name(), leaf.get_name()), leaf));
+            }
+        } else {
+            leaves.push((sub.get_name().to_string(), sub));
+        }
+    }
+    for (path, sub) in leaves {
+        let mut part = Vec::new();
+        clap_mangen::Man::new(sub.clone())
+            .render_options_section(&mut part)
+            .map_err(fail)?;
+        let part = String::from_utf8_lossy(&part).replacen(
+            ".SH OPTIONS",
+            &format!(".SH \"OPTIONS OF DRIFTGATE {}\"", path.to_uppercase()),
+            1,
+        );
+        buf.extend_from_slice(part.as_bytes());
+    }
     String::from_utf8(buf).map_err(|e| AppError::Process {
         doing: "generating the man page",
         cause: e.to_string(),
@@ -91,5 +117,13 @@ mod tests {
         assert!(text.contains(".TH driftgate"), "{text}");
         assert!(text.contains("\\-\\-config"));
         assert!(text.contains("watch"));
+        assert!(
+            text.contains(".SH \"OPTIONS OF DRIFTGATE CHECK\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(".SH \"OPTIONS OF DRIFTGATE JWT VERIFY\""),
+            "{text}"
+        );
     }
 }

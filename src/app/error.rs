@@ -237,7 +237,7 @@ impl fmt::Display for AppError {
             }
             AppError::NothingToInit { dir } => write!(
                 f,
-                "init: no env files were found in {} (looked for config/*.env, .env, .env.*, *.env), so there is no source to write; run it where the env files are (--dir), add `--cloud-run PROJECT/REGION` to read Cloud Run, or write driftgate.toml by hand (docs/configuration.md)",
+                "init: no env files were found in {} (looked for .env, .env.* and *.env in config/, deploy/, env/ and the directory itself), so there is no source to write; run it where the env files are (--dir), add `--cloud-run PROJECT/REGION` to read Cloud Run, or write driftgate.toml by hand (docs/configuration.md)",
                 dir.display()
             ),
             AppError::OutputNotWritable { path, problem } => {

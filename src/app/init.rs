@@ -2,10 +2,14 @@
 //!
 //! The first config is the hardest one to write: which files, which
 //! environments, which keys are secrets, which names mean the same thing.
-//! `init` reads the env files it finds (key names only: values are never
-//! read into the config or printed), guesses each file's environment from
-//! its name, suggests `rename`s for keys that carry an environment suffix,
-//! marks secret-looking keys, and leaves commented examples of the Google
+//! `init` reads the env files it finds in `config/`, `deploy/`, `env/` and
+//! the directory itself (values are looked at only to tell whether they
+//! look like credentials; they never reach the config or the output),
+//! guesses each file's environment from its name, takes `.env.example` and
+//! its kin as `template = true` sources, suggests `rename`s for keys that
+//! carry an environment suffix, marks keys secret by name or by a value
+//! that looks like a credential (`postgres://u:pw@h/db`), says on stderr
+//! what it found and what it skipped and why, and leaves commented examples of the Google
 //! sources, a `distinct` rule and a waiver. With `--cloud-run
 //! PROJECT/REGION` it also lists the region's services, jobs and worker
 //! pools (from Google, or the sandbox with `--sandbox`) and writes a source
@@ -22,7 +26,7 @@ use indexmap::IndexMap;
 use super::{AppError, Exit, Output};
 use crate::cli::{InitArgs, Settings};
 use crate::report::Workload;
-use crate::secret::name_looks_secret;
+use crate::secret::{name_looks_secret, value_looks_secret};
 use crate::source::google::{self, bounded, Op};
 
 /// Writes the starting config.
@@ -45,8 +49,8 @@ pub async fn command(
             format!("{}: not a directory", args.dir.display()),
         ));
     }
-    let files = discover(&args.dir);
-    let mut plan = plan(&args.dir, &files);
+    let found = discover(&args.dir);
+    let mut plan = plan(&args.dir, &found);
     if let Some(spec) = &args.cloud_run {
         let (project, region) = match spec.split_once('/') {
             Some((p, r)) if !p.is_empty() && !r.is_empty() && !r.contains('/') => (p, r),
@@ -84,6 +88,9 @@ pub async fn command(
     // What we write must load; a failure here is a bug in this module.
     crate::config::parse(crate::config::ConfigFile::new(target.clone(), text.clone()))
         .map_err(AppError::InitInvalid)?;
+    for line in found_lines(&plan) {
+        out.info(&line);
+    }
     if args.stdout {
         out.print(&text);
         return Ok(Exit::Pass);
@@ -114,7 +121,13 @@ pub async fn command(
         let names: Vec<String> = plan
             .sources
             .iter()
-            .map(|s| format!("{} ({})", s.path, s.environment))
+            .map(|s| {
+                if s.template {
+                    format!("{} (template)", s.path)
+                } else {
+                    format!("{} ({})", s.path, s.environment)
+                }
+            })
             .collect();
         out.info(&format!(
             "driftgate init: wrote {}: {} sources [{}], {} secret keys, {} suggested renames; next: driftgate check --config {}",
@@ -129,13 +142,70 @@ pub async fn command(
     Ok(Exit::Pass)
 }
 
-/// Env files under `dir`, as paths relative to it, in a stable order:
-/// `config/*.env` and `config/.env*`, then `.env`, `.env.*` and `*.env`.
-/// Templates (`.env.example`, `.env.sample`, `.env.template`, `.env.dist`)
-/// are left out: they hold placeholders, not settings.
-pub fn discover(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for sub in ["config", ""] {
+/// What `init` says on stderr before it writes: each file found and how it
+/// is read, each file skipped and why, each key marked secret by its value.
+pub fn found_lines(plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    for s in &plan.sources {
+        lines.push(if s.template {
+            format!(
+                "driftgate init: found {} (template: `template = true`, its keys count, its values never do)",
+                s.path
+            )
+        } else {
+            format!(
+                "driftgate init: found {} (environment {}, a guess from its name)",
+                s.path, s.environment
+            )
+        });
+    }
+    for (path, why) in &plan.skipped {
+        lines.push(format!("driftgate init: skipped {path}: {why}"));
+    }
+    let by_value: Vec<&str> = plan
+        .keys
+        .iter()
+        .filter(|(_, k)| k.by_value)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !by_value.is_empty() {
+        lines.push(format!(
+            "driftgate init: marked secret because a value looks like a credential (a URL with a password, a token): {}",
+            by_value.join(", ")
+        ));
+    }
+    lines
+}
+
+/// Where `init` looks for env files, under `--dir`, in this order.
+pub const SEARCHED: [&str; 4] = ["config", "deploy", "env", ""];
+
+/// An env file `init` will read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Path relative to `--dir` (`deploy/stg.env`).
+    pub path: PathBuf,
+    /// A template (`.env.example`): its keys count, its values never do.
+    pub template: bool,
+}
+
+/// What [`discover`] found, and what it passed over with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Env files to read, in a stable order.
+    pub files: Vec<Found>,
+    /// (path, why) for each env-looking file left out.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Env files in `config/`, `deploy/`, `env/` and `dir` itself (paths
+/// relative to `dir`), each folder sorted by name: `.env`, `.env.*` and
+/// `*.env`. Templates (`.env.example`, `.env.sample`, `.env.template`,
+/// `.env.dist`) are found as templates; what looks like an env file but is
+/// not one (`.envrc`, a backup copy, a directory) is skipped with the reason.
+pub fn discover(dir: &Path) -> Discovery {
+    let mut found = Discovery::default();
+    for sub in SEARCHED {
         let base = if sub.is_empty() {
             dir.to_path_buf()
         } else {
@@ -144,19 +214,33 @@ pub fn discover(dir: &Path) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(&base) else {
             continue;
         };
-        let mut names: Vec<String> = entries
+        let mut names: Vec<(String, bool)> = entries
             .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| is_env_file(n))
+            .filter_map(|e| {
+                let regular = e.file_type().is_ok_and(|t| t.is_file())
+                    || std::fs::metadata(e.path()).is_ok_and(|m| m.is_file());
+                e.file_name().into_string().ok().map(|n| (n, regular))
+            })
             .collect();
         names.sort();
-        for n in names {
-            found.push(if sub.is_empty() {
-                PathBuf::from(n)
+        for (n, regular) in names {
+            let rel = if sub.is_empty() {
+                PathBuf::from(&n)
             } else {
-                Path::new(sub).join(n)
-            });
+                Path::new(sub).join(&n)
+            };
+            let shown = rel.to_string_lossy().replace('\\', "/");
+            match classify(&n) {
+                None => {}
+                Some(Err(why)) => found.skipped.push((shown, why.to_string())),
+                Some(Ok(_)) if !regular => found
+                    .skipped
+                    .push((shown, "not a regular file".to_string())),
+                Some(Ok(template)) => found.files.push(Found {
+                    path: rel,
+                    template,
+                }),
+            }
         }
     }
     found
@@ -191,12 +275,32 @@ fn source_base(rel: &Path, env: &str) -> String {
     }
 }
 
-fn is_env_file(name: &str) -> bool {
-    let is_env = name == ".env" || name.starts_with(".env.") || name.ends_with(".env");
-    let template = ["example", "sample", "template", "dist", "defaults"]
+/// What a file name is: `None` when it is no env file at all, a template
+/// or not, or why it is left out although it looks like one.
+fn classify(name: &str) -> Option<Result<bool, &'static str>> {
+    let lower = name.to_ascii_lowercase();
+    if lower == ".envrc" {
+        return Some(Err("a direnv script, not an env file"));
+    }
+    let is_env = lower == ".env" || lower.starts_with(".env.") || lower.ends_with(".env");
+    if !is_env {
+        return None;
+    }
+    if [".bak", ".orig", ".old", ".swp", "~"]
         .iter()
-        .any(|t| name.to_ascii_lowercase().contains(t));
-    is_env && !template
+        .any(|s| lower.ends_with(s))
+    {
+        return Some(Err("a backup copy"));
+    }
+    if lower.contains("defaults") {
+        return Some(Err(
+            "defaults that every environment inherits, not one environment's settings (add it as a source by hand to compare it)",
+        ));
+    }
+    let template = ["example", "sample", "template", "dist"]
+        .iter()
+        .any(|t| lower.contains(t));
+    Some(Ok(template))
 }
 
 /// The environment a file name suggests (`staging.env`, `.env.production`,
@@ -215,7 +319,9 @@ pub fn guess_environment(path: &Path) -> String {
     }
     for (needle, env) in [
         ("prod", "production"),
+        ("prd", "production"),
         ("stag", "staging"),
+        ("stg", "staging"),
         ("test", "test"),
         ("e2e", "test"),
         ("ci", "test"),
@@ -252,11 +358,18 @@ fn env_suffixes(env: &str) -> &'static [&'static str] {
 
 const ALL_ENVS: [&str; 5] = ["production", "staging", "test", "dev", "local"];
 
-/// Key names in an env file, in file order. Values are skipped, never
-/// kept: `init` needs only names. Multi-line quoted values are stepped
-/// over so their lines are not taken for keys.
+/// Key names in an env file, in file order.
 pub fn key_names(text: &str) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
+    key_entries(text).into_iter().map(|(k, _)| k).collect()
+}
+
+/// Key names in an env file, in file order, each with whether a value of
+/// it looks like a credential (a URL with a password, a JWT, a known token
+/// format: [`value_looks_secret`]). Values are looked at, never kept: the
+/// config gets names only. Multi-line quoted values are stepped over so
+/// their lines are not taken for keys.
+pub fn key_entries(text: &str) -> Vec<(String, bool)> {
+    let mut keys: Vec<(String, bool)> = Vec::new();
     let mut open_quote: Option<char> = None;
     for line in text.lines() {
         if let Some(q) = open_quote {
@@ -284,14 +397,16 @@ pub fn key_names(text: &str) -> Vec<String> {
         if !valid {
             continue;
         }
-        let value = value.trim_start();
+        let value = value.trim();
         if let Some(q) = value.chars().next().filter(|c| *c == '"' || *c == '\'') {
             if !value[1..].contains(q) {
                 open_quote = Some(q);
             }
         }
-        if !keys.iter().any(|k| k == key) {
-            keys.push(key.to_string());
+        let credential = value_looks_secret(value.trim_matches(['"', '\'']));
+        match keys.iter_mut().find(|(k, _)| k == key) {
+            Some((_, c)) => *c |= credential,
+            None => keys.push((key.to_string(), credential)),
         }
     }
     keys
@@ -310,13 +425,18 @@ pub struct PlannedSource {
     pub rename: IndexMap<String, String>,
     /// Logical keys in the file.
     pub keys: Vec<String>,
+    /// A template (`.env.example`): `template = true`, no environment.
+    pub template: bool,
 }
 
 /// What `init` learned about a logical key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlannedKey {
-    /// Looks secret by its name.
+    /// Looks secret by its name, or by a value.
     pub secret: bool,
+    /// A value of it looks like a credential (a URL with a password...)
+    /// although its name does not say so.
+    pub by_value: bool,
     /// An HMAC key for JWTs: at least 32 bytes.
     pub jwt: bool,
     /// Environments it appears in.
@@ -330,8 +450,8 @@ pub struct Plan {
     pub sources: Vec<PlannedSource>,
     /// Logical keys, sorted.
     pub keys: IndexMap<String, PlannedKey>,
-    /// Files that could not be read, with the reason.
-    pub unreadable: Vec<(String, String)>,
+    /// Env-looking files left out, with the reason.
+    pub skipped: Vec<(String, String)>,
     /// Cloud Run workloads (`--cloud-run`), in listing order.
     pub workloads: Vec<PlannedWorkload>,
 }
@@ -474,42 +594,66 @@ async fn list_workloads(
     Ok(out)
 }
 
-/// Builds the plan from env files (paths relative to `dir`).
-pub fn plan(dir: &Path, files: &[PathBuf]) -> Plan {
-    let mut plan = Plan::default();
-    let mut read: Vec<(PathBuf, String, Vec<String>)> = Vec::new();
-    for rel in files {
-        let shown = rel.to_string_lossy().replace('\\', "/");
-        match std::fs::read(dir.join(rel)) {
+/// Builds the plan from the env files found (paths relative to `dir`).
+pub fn plan(dir: &Path, found: &Discovery) -> Plan {
+    let mut plan = Plan {
+        skipped: found.skipped.clone(),
+        ..Plan::default()
+    };
+    // (file, its environment, its keys with whether a value looks like a credential)
+    type Read<'a> = (&'a Found, String, Vec<(String, bool)>);
+    let mut read: Vec<Read<'_>> = Vec::new();
+    for f in &found.files {
+        let shown = f.path.to_string_lossy().replace('\\', "/");
+        match std::fs::read(dir.join(&f.path)) {
             Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                read.push((rel.clone(), guess_environment(rel), key_names(&text)));
+                let entries = key_entries(&String::from_utf8_lossy(&bytes));
+                if entries.is_empty() {
+                    plan.skipped
+                        .push((shown, "holds no KEY=value line".to_string()));
+                    continue;
+                }
+                // A template belongs to no environment: its values are
+                // placeholders, compared with nothing.
+                let env = if f.template {
+                    String::new()
+                } else {
+                    guess_environment(&f.path)
+                };
+                read.push((f, env, entries));
             }
-            Err(e) => plan.unreadable.push((shown, e.kind().to_string())),
+            Err(e) => plan
+                .skipped
+                .push((shown, format!("cannot read it: {}", e.kind()))),
         }
     }
     let all_native: BTreeSet<&str> = read
         .iter()
-        .flat_map(|(_, _, keys)| keys.iter().map(String::as_str))
+        .flat_map(|(_, _, keys)| keys.iter().map(|(k, _)| k.as_str()))
         .collect();
     let mut used_names: BTreeSet<String> = BTreeSet::new();
-    for (rel, env, native_keys) in &read {
-        let base = source_base(rel, env);
+    for (f, env, entries) in &read {
+        let base = if f.template {
+            template_name(&f.path)
+        } else {
+            source_base(&f.path, env)
+        };
         let mut name = base.clone();
         let mut n = 2;
         while !used_names.insert(name.clone()) {
             name = format!("{base}_{n}");
             n += 1;
         }
+        let native_keys: Vec<&String> = entries.iter().map(|(k, _)| k).collect();
         let mut rename = IndexMap::new();
         let mut keys = Vec::new();
-        for native in native_keys {
+        for (native, credential) in entries {
             let logical = match strip_env_suffix(native, env) {
                 // Rename only when the base name is free in this file, and
                 // the suffix is this file's environment or the base name is
                 // what another file calls it.
                 Some((base, own))
-                    if !native_keys.contains(&base)
+                    if !native_keys.contains(&&base)
                         && (own || all_native.contains(base.as_str())) =>
                 {
                     rename.insert(native.clone(), base.clone());
@@ -521,23 +665,53 @@ pub fn plan(dir: &Path, files: &[PathBuf]) -> Plan {
                 keys.push(logical.clone());
             }
             let k = plan.keys.entry(logical.clone()).or_default();
-            k.secret |= name_looks_secret(&logical);
+            let by_name = name_looks_secret(&logical) || name_looks_secret(native);
+            // A template's placeholders say nothing about the real values.
+            let by_value = *credential && !f.template;
+            k.secret |= by_name || by_value;
+            k.by_value |= by_value && !by_name;
             k.jwt |= {
                 let u = logical.to_ascii_uppercase();
                 u.contains("JWT") && (u.contains("SECRET") || u.contains("KEY"))
             };
-            k.environments.insert(env.clone());
+            if !f.template {
+                k.environments.insert(env.clone());
+            }
         }
         plan.sources.push(PlannedSource {
             name,
-            path: rel.to_string_lossy().replace('\\', "/"),
+            path: f.path.to_string_lossy().replace('\\', "/"),
             environment: env.clone(),
             rename,
             keys,
+            template: f.template,
         });
     }
     plan.keys.sort_keys();
     plan
+}
+
+/// A template's source name from its file name: `.env.example` ->
+/// `env_example`, `config/.env.sample` -> `env_sample`.
+fn template_name(rel: &Path) -> String {
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = String::new();
+    for c in name.trim_start_matches('.').chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let out = out.trim_matches('_');
+    if out.is_empty() {
+        "template".into()
+    } else {
+        out.to_string()
+    }
 }
 
 /// `JWT_SECRET_STAGING` -> (`JWT_SECRET`, true) in a staging file; the
@@ -564,16 +738,23 @@ pub fn render(plan: &Plan) -> String {
          # Paths are relative to this file. Reference: `driftgate explain`, README.\n\n",
     );
     if plan.sources.is_empty() {
-        s.push_str("# No env files were found (config/*.env, .env, .env.*, *.env).\n\n");
+        s.push_str("# No env files were found (.env, .env.*, *.env in config/, deploy/, env/ and here).\n\n");
     }
-    for (path, why) in &plan.unreadable {
+    for (path, why) in &plan.skipped {
         let _ = writeln!(s, "# skipped {path}: {why}");
+    }
+    if !plan.skipped.is_empty() {
+        s.push('\n');
     }
     for src in &plan.sources {
         let _ = writeln!(s, "[sources.{}]", toml_key(&src.name));
         s.push_str("kind = \"dotenv\"\n");
         let _ = writeln!(s, "path = {}", toml_str(&src.path));
-        let _ = writeln!(s, "environment = {}", toml_str(&src.environment));
+        if src.template {
+            s.push_str("# A template: its keys count, its values (placeholders) are never compared.\ntemplate = true\n");
+        } else {
+            let _ = writeln!(s, "environment = {}", toml_str(&src.environment));
+        }
         if !src.rename.is_empty() {
             s.push_str("# Suggested: these names carry an environment suffix; the logical key drops it\n# so the same setting is compared across sources.\n");
             let pairs: Vec<String> = src
@@ -628,6 +809,7 @@ pub fn render(plan: &Plan) -> String {
         env = plan
             .sources
             .iter()
+            .filter(|s| !s.template)
             .map(|s| s.environment.as_str())
             .find(|e| *e == "staging")
             .unwrap_or("staging")
@@ -636,11 +818,15 @@ pub fn render(plan: &Plan) -> String {
     let secret_keys: Vec<(&String, &PlannedKey)> =
         plan.keys.iter().filter(|(_, k)| k.secret).collect();
     if !secret_keys.is_empty() {
-        s.push_str("# Secret keys (by name): never printed; compared by length and fingerprint.\n");
+        s.push_str("# Secret keys (by name, or by a value that looks like a credential): never\n# printed; compared by length and fingerprint.\n");
     }
     for (key, k) in &secret_keys {
         let _ = writeln!(s, "[keys.{}]", toml_key(key));
-        s.push_str("secret = true\n");
+        if k.by_value {
+            s.push_str("secret = true   # a value looks like a credential (a URL with a password, a token)\n");
+        } else {
+            s.push_str("secret = true\n");
+        }
         if k.jwt {
             s.push_str("min_bytes = 32   # RFC 7518 3.2: an HS256 key is at least 256 bits\n");
         }
@@ -654,6 +840,7 @@ pub fn render(plan: &Plan) -> String {
     let envs: BTreeSet<&str> = plan
         .sources
         .iter()
+        .filter(|s| !s.template)
         .map(|s| s.environment.as_str())
         .collect();
     let shared: Vec<&String> = secret_keys
@@ -665,7 +852,7 @@ pub fn render(plan: &Plan) -> String {
         // One file per environment, so the rule compares environments.
         let mut per_env: Vec<&str> = Vec::new();
         let mut seen = BTreeSet::new();
-        for src in &plan.sources {
+        for src in plan.sources.iter().filter(|s| !s.template) {
             if seen.insert(src.environment.as_str()) {
                 per_env.push(src.name.as_str());
             }
@@ -693,6 +880,11 @@ pub fn render(plan: &Plan) -> String {
         s.push_str(
             "# Environments must not share secrets:\n# [[rule]]\n# kind = \"distinct\"\n# keys = [\"JWT_SECRET\"]\n# sources = [\"staging_file\", \"test_file\"]\n",
         );
+    }
+    if plan.sources.iter().any(|s| s.template) {
+        let names: Vec<String> = plan.sources.iter().map(|s| toml_str(&s.name)).collect();
+        s.push_str("\n# The template documents every key: each must be in every env file, and the\n# other way round (values are not compared):\n# [[rule]]\n# kind = \"same_keys\"\n");
+        let _ = writeln!(s, "# sources = [{}]", names.join(", "));
     }
     s.push_str(
         r#"
@@ -785,18 +977,24 @@ mod tests {
     }
 
     #[test]
-    fn env_files_and_templates() {
+    fn env_files_templates_and_look_alikes() {
+        // Some(Ok(template)), Some(Err(_)) for skipped, None for not an env file.
         for (name, want) in [
-            (".env", true),
-            (".env.staging", true),
-            ("staging.env", true),
-            (".env.example", false),
-            ("example.env", false),
-            (".env.sample", false),
-            ("env.txt", false),
-            ("environment", false),
+            (".env", Some(Ok(false))),
+            (".env.staging", Some(Ok(false))),
+            ("staging.env", Some(Ok(false))),
+            (".env.example", Some(Ok(true))),
+            (".env.template", Some(Ok(true))),
+            (".env.sample", Some(Ok(true))),
+            (".env.dist", Some(Ok(true))),
+            ("example.env", Some(Ok(true))),
+            (".envrc", Some(Err(()))),
+            (".env.staging.bak", Some(Err(()))),
+            (".env.defaults", Some(Err(()))),
+            ("env.txt", None),
+            ("environment", None),
         ] {
-            assert_eq!(is_env_file(name), want, "{name}");
+            assert_eq!(classify(name).map(|r| r.map_err(|_| ())), want, "{name}");
         }
     }
 
@@ -804,6 +1002,104 @@ mod tests {
     fn key_names_skip_values_comments_and_multiline() {
         let text = "# comment\nexport A=1\nB = two words\n\nC=\"multi\nline = not a key\n\"\nD='x'\n1BAD=x\nnoequals\nA=again\nE_F.G=1\n";
         assert_eq!(key_names(text), ["A", "B", "C", "D", "E_F.G"]);
+    }
+
+    #[test]
+    fn values_that_look_like_credentials_are_noticed_not_kept() {
+        let text = "DATABASE_URL=postgres://app:s3cr3t-pw@db.internal:5432/app\nPLAIN_URL=https://api.example.com/v1\nQUOTED='redis://:pw0rd@cache:6379/0'\nPORT=8080\n";
+        assert_eq!(
+            key_entries(text),
+            [
+                ("DATABASE_URL".to_string(), true),
+                ("PLAIN_URL".to_string(), false),
+                ("QUOTED".to_string(), true),
+                ("PORT".to_string(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn discovery_looks_in_config_deploy_env_and_the_root_and_says_what_it_skips() {
+        let dir = dir_with(&[
+            (
+                "deploy/stg.env",
+                "DATABASE_URL=postgres://app:pw@db/app\nAPI_URL=https://api\n",
+            ),
+            ("env/prod.env", "API_URL=https://api\n"),
+            ("config/test.env", "API_URL=http://localhost\n"),
+            (
+                ".env.example",
+                "DATABASE_URL=postgres://user:password@localhost/app\nAPI_URL=\n",
+            ),
+            (".envrc", "dotenv\n"),
+            ("deploy/empty.env", "# nothing yet\n"),
+            ("other/qa.env", "API_URL=x\n"),
+        ]);
+        std::fs::create_dir(dir.path().join("env/dir.env")).unwrap();
+        let found = discover(dir.path());
+        let files: Vec<(&str, bool)> = found
+            .files
+            .iter()
+            .map(|f| (f.path.to_str().unwrap(), f.template))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("config/test.env", false),
+                ("deploy/empty.env", false),
+                ("deploy/stg.env", false),
+                ("env/prod.env", false),
+                (".env.example", true),
+            ]
+        );
+        let plan = plan(dir.path(), &found);
+        let skipped: Vec<&str> = plan.skipped.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(skipped, ["env/dir.env", ".envrc", "deploy/empty.env"]);
+        let envs: Vec<(&str, &str)> = plan
+            .sources
+            .iter()
+            .map(|s| (s.name.as_str(), s.environment.as_str()))
+            .collect();
+        assert_eq!(
+            envs,
+            [
+                ("test_file", "test"),
+                ("stg", "staging"),
+                ("prod", "production"),
+                ("env_example", "")
+            ]
+        );
+        let db = &plan.keys["DATABASE_URL"];
+        assert!(db.secret && db.by_value, "{db:?}");
+        assert!(!plan.keys["API_URL"].secret);
+        let lines = found_lines(&plan).join("\n");
+        for needle in [
+            "found deploy/stg.env (environment staging",
+            "found .env.example (template",
+            "skipped .envrc: a direnv script",
+            "skipped deploy/empty.env: holds no KEY=value line",
+            "skipped env/dir.env: not a regular file",
+            "a value looks like a credential (a URL with a password, a token): DATABASE_URL",
+        ] {
+            assert!(lines.contains(needle), "{needle}\n{lines}");
+        }
+        assert!(!lines.contains("pw@"), "values never shown");
+
+        let text = render(&plan);
+        let path = dir.path().join("driftgate.toml");
+        std::fs::write(&path, &text).unwrap();
+        let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        match &config.sources["env_example"].kind {
+            SourceKind::Dotenv(d) => assert!(d.template),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(config.sources["env_example"].environment, None);
+        assert_eq!(config.keys["DATABASE_URL"].secret, Some(true));
+        assert!(text.contains("# kind = \"same_keys\""), "{text}");
+        assert!(
+            !text.contains("pw@") && !text.contains("password@"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -847,16 +1143,24 @@ mod tests {
         ]);
         let files = discover(dir.path());
         assert_eq!(
-            files,
+            files
+                .files
+                .iter()
+                .map(|f| f.path.clone())
+                .collect::<Vec<_>>(),
             [
                 PathBuf::from("config/staging.env"),
                 PathBuf::from("config/test.env"),
-                PathBuf::from(".env")
+                PathBuf::from(".env"),
+                PathBuf::from(".env.example"),
             ]
         );
         let plan = plan(dir.path(), &files);
         let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["staging_file", "test_file", "local_file"]);
+        assert_eq!(
+            names,
+            ["staging_file", "test_file", "local_file", "env_example"]
+        );
         assert_eq!(
             plan.sources[0]
                 .rename
@@ -872,7 +1176,7 @@ mod tests {
         let path = dir.path().join("driftgate.toml");
         std::fs::write(&path, &text).unwrap();
         let config = crate::config::load(&path).unwrap_or_else(|e| panic!("{e}\n{text}"));
-        assert_eq!(config.sources.len(), 3);
+        assert_eq!(config.sources.len(), 4);
         let staging = &config.sources["staging_file"];
         assert_eq!(staging.environment.as_deref(), Some("staging"));
         assert_eq!(staging.logical_key("JWT_SECRET_STAGING"), "JWT_SECRET");
@@ -908,15 +1212,17 @@ mod tests {
     #[tokio::test]
     async fn an_empty_directory_is_refused_and_nothing_is_written() {
         let dir = dir_with(&[]);
-        use clap::Parser as _;
-        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
-        let settings = Settings::from_args(cli.global);
+        let settings = Settings::from_args(crate::cli::GlobalArgs::default());
         let args = InitArgs {
             dir: dir.path().to_path_buf(),
             force: false,
             stdout: false,
             cloud_run: None,
             sandbox: false,
+            config: Default::default(),
+            timeout: crate::cli::TimeoutFlag {
+                timeout: crate::cli::DEFAULT_TIMEOUT,
+            },
         };
         let mut out = Output::default();
         let err = command(&args, &settings, &mut out).await.unwrap_err();

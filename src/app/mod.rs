@@ -19,9 +19,7 @@ pub mod watch;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::Parser as _;
-
-use crate::cli::{Cli, Command, Settings};
+use crate::cli::{Command, Settings};
 use crate::config::Config;
 use crate::secret::Redactor;
 
@@ -36,7 +34,7 @@ pub fn main() -> Exit {
     let hardening_problems = hardening::disable_core_dumps();
     #[cfg(debug_assertions)]
     hardening::debug_panic_trigger();
-    let cli = match Cli::try_parse() {
+    let cli = match crate::cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             let exit = if e.use_stderr() {
@@ -49,8 +47,13 @@ pub fn main() -> Exit {
         }
     };
     // clap takes an empty DRIFTGATE_FINGERPRINT_KEY for "not set"; it is a
-    // key the user meant to give, and too short.
-    if settings_env_key_too_short() {
+    // key the user meant to give, and too short (for the commands that show
+    // fingerprints; the others do not read it).
+    let takes_key = matches!(
+        cli.command,
+        Command::Check(_) | Command::Watch(_) | Command::Diff(_)
+    );
+    if takes_key && settings_env_key_too_short() {
         eprintln!(
             "driftgate: error: DRIFTGATE_FINGERPRINT_KEY is shorter than {} bytes: use at least {} random bytes",
             crate::cli::MIN_FINGERPRINT_KEY,
@@ -58,7 +61,7 @@ pub fn main() -> Exit {
         );
         return Exit::Usage;
     }
-    let settings = Settings::from_args(cli.global.clone());
+    let settings = Settings::from_args(cli.global());
     if let Some(key) = &settings.global.fingerprint_key {
         crate::secret::set_fingerprint_key(key.as_bytes());
     }
@@ -79,7 +82,9 @@ pub fn main() -> Exit {
             out.info(&format!("driftgate: note: {p}"));
         }
     }
-    let watching = matches!(cli.command, Command::Watch(_));
+    // `watch` and `sandbox` stop on a signal by themselves (the sandbox
+    // removes its `--env-file`).
+    let watching = matches!(cli.command, Command::Watch(_) | Command::Sandbox(_));
     let result = runtime.block_on(async {
         // `watch` stops on a signal by itself; every other command ends
         // the commands it started and exits (130 for SIGINT, 143 for
@@ -139,13 +144,20 @@ async fn dispatch(
         Command::Explain(args) => explain::command(&args, out),
         Command::Completions(args) => completions::command(&args, out),
         Command::Man => completions::man(out),
+        Command::Schema => {
+            out.print(&crate::config::schema());
+            Ok(Exit::Pass)
+        }
     }
 }
 
-/// Loads the config named by the settings.
+/// Loads the config named by the settings, with the probe hosts of
+/// `DRIFTGATE_PROBE_HOSTS` (a `driftgate sandbox` in another process).
 pub fn load_config(settings: &Settings) -> Result<Config, AppError> {
     let path = crate::config::locate(settings.global.config.as_deref())?;
-    Ok(crate::config::load(&path)?)
+    let mut config = crate::config::load(&path)?;
+    config.probe_rewrites = sandbox::probe_hosts_from_env()?;
+    Ok(config)
 }
 
 /// stdout and stderr, scrubbed of every secret the run has read.

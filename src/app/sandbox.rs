@@ -1,9 +1,13 @@
 //! `driftgate sandbox` and the embedded sandbox of `check --sandbox`.
 //!
 //! The same servers back both: `driftgate sandbox` serves them until
-//! Ctrl-C and says what to export; `check --sandbox` starts them on free
-//! ports for the length of one run and points the config at them, so the
-//! whole tool runs offline with no Google account.
+//! Ctrl-C (or SIGTERM) and says what to export, also as a file
+//! (`--env-file`) that another process waits for and reads; `check
+//! --sandbox` starts them on free ports for the length of one run and
+//! points the config at them, so the whole tool runs offline with no Google
+//! account. What the embedded sandbox does to the config, the variables do
+//! for a `check` in another process: the two Google endpoint variables, and
+//! [`PROBE_HOSTS_ENV`] for the seed's `[hosts]`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +16,51 @@ use crate::cli::{SandboxArgs, Settings};
 use crate::config::{Config, SourceKind};
 use crate::sandbox::{self, Endpoints, Running, Seed};
 use crate::source::google::{CLOUD_RUN_ENV, SECRET_MANAGER_ENV};
+
+/// Probe URL hosts to send elsewhere, for a `check` in another process
+/// than `driftgate sandbox`: `HOST=BASE_URL` pairs separated by commas
+/// (`auth.staging.example=http://127.0.0.1:40124,api.staging.example=ws://127.0.0.1:40125`).
+/// A probe whose URL has that host goes to the base URL instead (scheme,
+/// host and port replaced; path and query kept), as `check --sandbox` does
+/// with the seed's `[hosts]`.
+pub const PROBE_HOSTS_ENV: &str = "DRIFTGATE_PROBE_HOSTS";
+
+/// [`PROBE_HOSTS_ENV`] as (host, base URL) pairs; unset or empty is none.
+pub fn probe_hosts_from_env() -> Result<Vec<(String, String)>, AppError> {
+    match std::env::var(PROBE_HOSTS_ENV) {
+        Ok(v) => parse_probe_hosts(&v),
+        Err(std::env::VarError::NotPresent) => Ok(Vec::new()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(AppError::flag(PROBE_HOSTS_ENV, "is not UTF-8"))
+        }
+    }
+}
+
+/// Parses `HOST=BASE_URL,HOST=BASE_URL`: known before any I/O, so a
+/// mistake is a usage error (exit 2), never a probe sent to the real host.
+pub fn parse_probe_hosts(text: &str) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = |why: &str| {
+            AppError::flag(
+                PROBE_HOSTS_ENV,
+                format!("`{pair}`: {why}; write HOST=BASE_URL pairs separated by commas, as `driftgate sandbox` prints them"),
+            )
+        };
+        let (host, base) = pair.split_once('=').ok_or_else(|| bad("no `=`"))?;
+        let host = host.trim();
+        if host.is_empty() || host.contains(['/', ':', ' ']) {
+            return Err(bad("the host must be a bare host name"));
+        }
+        let url =
+            reqwest::Url::parse(base.trim()).map_err(|_| bad("the base URL does not parse"))?;
+        if !matches!(url.scheme(), "http" | "https" | "ws" | "wss") {
+            return Err(bad("the base URL must be http, https, ws or wss"));
+        }
+        out.push((host.to_ascii_lowercase(), base.trim().to_string()));
+    }
+    Ok(out)
+}
 
 /// A running embedded sandbox; dropping it stops the servers.
 #[derive(Debug)]
@@ -122,16 +171,56 @@ pub async fn command(
             args.host
         ));
     }
-    out.print(&banner(&path, &seed, &running.endpoints));
-    tokio::signal::ctrl_c()
-        .await
-        .map_err(|e| AppError::Process {
-            doing: "waiting for Ctrl-C",
-            cause: e.to_string(),
+    let hosts = rewrites(&seed, &path, Some(&running.endpoints))?;
+    let vars = variables(&running.endpoints, &hosts);
+    if let Some(file) = &args.env_file {
+        // Written whole through a rename: a process waiting for the file
+        // never reads half of it, and finds it only once the servers listen.
+        super::write_atomic(file, env_file(&vars).as_bytes()).map_err(|cause| AppError::Write {
+            what: format!("--env-file {}", file.display()),
+            cause,
         })?;
+    }
+    out.print(&banner(
+        &path,
+        &seed,
+        &running.endpoints,
+        &vars,
+        args.env_file.as_deref(),
+    ));
+    super::wait_for_interrupt().await;
     drop(running);
+    if let Some(file) = &args.env_file {
+        // Its ports are closed now: a later check must not read it.
+        let _ = std::fs::remove_file(file);
+    }
     out.info("driftgate sandbox: stopped");
     Ok(Exit::Pass)
+}
+
+/// The variables that point a `check` in another process at the sandbox:
+/// both Google endpoints, and the probe hosts of the seed's `[hosts]`.
+pub fn variables(e: &Endpoints, hosts: &[(String, String)]) -> Vec<(&'static str, String)> {
+    let mut vars = vec![
+        (SECRET_MANAGER_ENV, e.google.clone()),
+        (CLOUD_RUN_ENV, e.google.clone()),
+    ];
+    if !hosts.is_empty() {
+        let pairs: Vec<String> = hosts.iter().map(|(h, b)| format!("{h}={b}")).collect();
+        vars.push((PROBE_HOSTS_ENV, pairs.join(",")));
+    }
+    vars
+}
+
+/// `--env-file`: `NAME=value` lines (no quoting needed: URLs and host
+/// names), which `set -a; . FILE`, `docker run --env-file` and systemd's
+/// `EnvironmentFile=` all read.
+pub fn env_file(vars: &[(&str, String)]) -> String {
+    let mut s = String::from("# Written by `driftgate sandbox`; removed when it stops.\n");
+    for (k, v) in vars {
+        s.push_str(&format!("{k}={v}\n"));
+    }
+    s
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -144,7 +233,13 @@ fn is_loopback_host(host: &str) -> bool {
 
 /// What `driftgate sandbox` prints: where each part listens, and the
 /// variables that point driftgate at it.
-pub fn banner(seed_path: &Path, seed: &Seed, e: &Endpoints) -> String {
+pub fn banner(
+    seed_path: &Path,
+    seed: &Seed,
+    e: &Endpoints,
+    vars: &[(&str, String)],
+    env_file: Option<&Path>,
+) -> String {
     let g = &seed.google;
     let mut s = format!(
         "driftgate sandbox: seeded from {} ({})\n\n",
@@ -176,8 +271,16 @@ pub fn banner(seed_path: &Path, seed: &Seed, e: &Endpoints) -> String {
         "  WebSocket backend                      {}\n\n",
         e.websocket
     ));
-    s.push_str(&format!("export {SECRET_MANAGER_ENV}={}\n", e.google));
-    s.push_str(&format!("export {CLOUD_RUN_ENV}={}\n", e.google));
+    for (k, v) in vars {
+        s.push_str(&format!("export {k}={v}\n"));
+    }
+    if let Some(f) = env_file {
+        s.push_str(&format!(
+            "\n(also written to {}: `set -a; . {}; set +a` in another shell)\n",
+            f.display(),
+            f.display()
+        ));
+    }
     s.push_str("\nServing until Ctrl-C.\n");
     s
 }
@@ -225,7 +328,13 @@ name = "queue"
             auth: "http://127.0.0.1:2".into(),
             websocket: "ws://127.0.0.1:3".into(),
         };
-        let b = banner(Path::new("sandbox.toml"), &seed, &e);
+        let b = banner(
+            Path::new("sandbox.toml"),
+            &seed,
+            &e,
+            &variables(&e, &[]),
+            None,
+        );
         assert!(
             b.starts_with(
                 "driftgate sandbox: seeded from sandbox.toml (2 secrets, 1 service, 2 jobs, 1 worker pool)\n"
@@ -250,6 +359,56 @@ name = "queue"
         ] {
             assert_eq!(is_loopback_host(h), want, "{h}");
         }
+    }
+
+    #[test]
+    fn probe_hosts_parse_or_are_usage_errors() {
+        assert_eq!(
+            parse_probe_hosts(" Auth.Example=http://127.0.0.1:2 , api.example=ws://127.0.0.1:3,")
+                .unwrap(),
+            vec![
+                ("auth.example".to_string(), "http://127.0.0.1:2".to_string()),
+                ("api.example".to_string(), "ws://127.0.0.1:3".to_string()),
+            ]
+        );
+        assert!(parse_probe_hosts("").unwrap().is_empty());
+        for bad in [
+            "auth.example",
+            "=http://127.0.0.1:2",
+            "auth.example:443=http://127.0.0.1:2",
+            "auth.example=127.0.0.1:2",
+            "auth.example=ftp://127.0.0.1:2",
+        ] {
+            let e = parse_probe_hosts(bad).unwrap_err();
+            assert_eq!(e.exit(), Exit::Usage, "{bad}");
+            assert!(e.to_string().starts_with("DRIFTGATE_PROBE_HOSTS: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_env_file_holds_every_variable_a_check_needs() {
+        let e = Endpoints {
+            google: "http://127.0.0.1:1".into(),
+            auth: "http://127.0.0.1:2".into(),
+            websocket: "ws://127.0.0.1:3".into(),
+        };
+        let hosts = vec![("auth.example".to_string(), e.auth.clone())];
+        let text = env_file(&variables(&e, &hosts));
+        assert_eq!(
+            text.lines()
+                .filter(|l| !l.starts_with('#'))
+                .collect::<Vec<_>>(),
+            [
+                "DRIFTGATE_SECRET_MANAGER_ENDPOINT=http://127.0.0.1:1",
+                "DRIFTGATE_CLOUD_RUN_ENDPOINT=http://127.0.0.1:1",
+                "DRIFTGATE_PROBE_HOSTS=auth.example=http://127.0.0.1:2",
+            ]
+        );
+        // What it writes, check reads back.
+        let line = text.lines().last().unwrap();
+        let value = line.split_once('=').unwrap().1;
+        assert_eq!(parse_probe_hosts(value).unwrap(), hosts);
+        assert_eq!(variables(&e, &[]).len(), 2, "no [hosts], no variable");
     }
 
     #[test]

@@ -19,56 +19,94 @@ use crate::time::{MAX_TIMEOUT, MAX_TTL};
 
 // Parsed once per probe at load and dropped: the size of a variant costs
 // nothing worth a Box.
+/// A `[[probe]]` table as written: `kind` picks the variant.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum RawProbe {
+    /// An HTTP request and what its answer must be.
     Http {
+        /// Unique probe name (`${probe.NAME.token}` refers to it).
         name: String,
+        /// HTTP method.
         #[serde(default = "default_method")]
         method: String,
+        /// URL; `${SOURCE.KEY}` and `${env:VAR}` are interpolated.
         url: String,
+        /// Request headers.
         #[serde(default)]
         headers: IndexMap<String, String>,
+        /// A JSON body (a TOML table or value).
+        #[schemars(with = "Option<serde_json::Value>")]
         json: Option<toml::Value>,
+        /// A raw body.
         body: Option<String>,
+        /// What the answer must be.
         #[serde(default)]
         expect: RawHttpExpect,
+        /// Retries on connection errors and 5xx.
         #[serde(default)]
         retries: u32,
+        /// Bound on this probe (`2s`); default `--timeout`.
         timeout: Option<String>,
+        /// The source holding the settings of the service probed.
         target: Option<String>,
     },
+    /// Sign a token with one secret and verify it with others.
     Jwt {
+        /// Unique probe name.
         name: String,
+        /// HMAC secret or PEM private key (a reference, a file or a literal).
         sign_with: String,
+        /// HMAC secrets and PEM public keys the token must verify with.
         #[serde(default)]
         verify_with: Vec<String>,
+        /// JWKS documents (URL or file) it must verify with, by `kid`.
         #[serde(default)]
         jwks: Vec<String>,
+        /// Claims, signed as written.
         #[serde(default)]
+        #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
         claims: toml::Table,
+        /// Lifetime when `claims` has no `exp` (default `15m`).
         ttl: Option<String>,
+        /// Expected issuer (default: `iss` in `claims`).
         issuer: Option<String>,
+        /// Expected audience.
         audience: Option<String>,
+        /// Claims the token must carry (default `["sub", "exp", "iat"]`).
         required_claims: Option<Vec<String>>,
+        /// Signing algorithm (`HS256`, `RS256`, `ES256`, `EdDSA`, ...).
         algorithm: Option<String>,
+        /// `kid` written in the header.
         kid: Option<String>,
     },
+    /// A WebSocket handshake that must open (or be refused).
     Websocket {
+        /// Unique probe name.
         name: String,
+        /// `ws://` or `wss://` URL.
         url: String,
+        /// Token to offer (`${probe.NAME.token}`).
         token: Option<String>,
+        /// How the token is carried.
         #[serde(default)]
         transport: WsTransport,
+        /// `open` or `rejected`.
         #[serde(default)]
         expect: WsExpect,
+        /// Request headers.
         #[serde(default)]
         headers: IndexMap<String, String>,
+        /// Query parameter for the `query` transport (default `token`).
         query_param: Option<String>,
+        /// A message to send once open.
         send: Option<String>,
+        /// A message that must arrive.
         expect_message: Option<String>,
+        /// Bound on this probe; default `--timeout`.
         timeout: Option<String>,
+        /// The source holding the settings of the service probed.
         target: Option<String>,
     },
 }
@@ -77,38 +115,54 @@ fn default_method() -> String {
     "GET".into()
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `expect` of an HTTP probe.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHttpExpect {
+    /// One status or a list (`[401, 404]`).
     status: Option<StatusList>,
+    /// A token in the JSON answer, and what it must verify with.
     jwt: Option<RawJwtExpect>,
+    /// Text the body must contain.
     body_contains: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One status or several.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub(crate) enum StatusList {
+    /// One status.
     One(u16),
+    /// Any of these.
     Many(Vec<u16>),
 }
 
-#[derive(Debug, Deserialize)]
+/// `expect.jwt` of an HTTP probe.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawJwtExpect {
+    /// JSON pointer to the token in the answer (`/access_token`).
     at: String,
+    /// The HMAC secret it must verify with.
     secret: Option<String>,
+    /// HMAC secrets and PEM public keys it must verify with.
     #[serde(default)]
     verify_with: Vec<String>,
+    /// JWKS documents it must verify with, by `kid`.
     #[serde(default)]
     jwks: Vec<String>,
+    /// Expected issuer.
     issuer: Option<String>,
+    /// Expected audience.
     audience: Option<String>,
+    /// Expected algorithm.
     algorithm: Option<String>,
+    /// Claims the token must carry.
     required_claims: Option<Vec<String>>,
 }
 
 /// How a WebSocket probe carries its token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WsTransport {
     /// `Authorization: Bearer TOKEN`.
@@ -121,7 +175,7 @@ pub enum WsTransport {
 }
 
 /// What a WebSocket probe expects.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WsExpect {
     /// The handshake completes and the connection stays open.

@@ -9,18 +9,23 @@ use super::validate::Validator;
 use super::ConfigError;
 
 /// A rule as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRule {
+    /// What the rule demands.
     kind: RuleKind,
+    /// Logical keys it covers.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     keys: Vec<Spanned<String>>,
+    /// Source names it compares (default: every source).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     sources: Vec<Spanned<String>>,
 }
 
 /// What a rule demands of its keys across its sources.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     /// Equal wherever present.

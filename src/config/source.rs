@@ -25,7 +25,7 @@ use crate::source::{cloud_run, command, dotenv, env, secret_manager, Kind};
 macro_rules! source_table {
     ($(#[$meta:meta])* pub struct Raw { $($body:tt)* }) => {
         $(#[$meta])*
-        #[derive(Debug, serde::Deserialize)]
+        #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct Raw {
             /// Environment the source belongs to (`staging`).
@@ -64,7 +64,7 @@ pub trait Table {
 }
 
 /// A source table as written: `kind` picks the variant.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RawSource {
     /// An env file.

@@ -8,7 +8,7 @@ use super::validate::Validator;
 use super::ConfigError;
 
 /// `[[waiver]]`: an accepted finding, with an owner and an expiry date.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Waiver {
     /// Check id it covers.
@@ -28,7 +28,7 @@ pub struct Waiver {
 }
 
 /// `[notify]`: where `watch` sends state changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
     /// Generic JSON webhooks.

@@ -371,8 +371,9 @@ fn resolve_json(
     Ok(out)
 }
 
-/// `check --sandbox`: a URL whose host is a rewritten one goes to the
-/// sandbox base URL instead (scheme, host and port replaced).
+/// `check --sandbox` and `DRIFTGATE_PROBE_HOSTS`: a URL whose host is a
+/// rewritten one goes to the sandbox base URL instead (scheme, host and
+/// port replaced).
 pub fn apply_rewrites(url: &str, rewrites: &[(String, String)]) -> String {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return url.to_string();

@@ -78,7 +78,7 @@ impl Settings {
 }
 
 /// A command as one shell string or an argv list.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum CommandLine {
     /// Run through `sh -c`.
@@ -88,7 +88,7 @@ pub enum CommandLine {
 }
 
 /// What a `command` source prints.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CommandFormat {
     /// `KEY=value` lines.

@@ -206,6 +206,52 @@ fn explain_prints_the_check_doc() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A flag that changes nothing for a command is refused (exit 2) with the
+/// command's name, before anything is read or written; before or after the
+/// command, a flag it does take works the same.
+#[test]
+fn misplaced_flags_are_usage_errors_naming_the_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("staging.env"), "API_URL=https://api\n").unwrap();
+    for (args, command) in [
+        (&["init", "--format", "sarif"][..], "init"),
+        (&["init", "--strict"][..], "init"),
+        (&["--format", "sarif", "init"][..], "init"),
+        (&["explain", "--format", "json"][..], "explain"),
+        (
+            &["explain", "value-mismatch", "--format", "json"][..],
+            "explain",
+        ),
+    ] {
+        let o = run_in(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("does nothing for `driftgate {command}`")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(&format!("Usage: driftgate {command}")),
+            "{args:?}: {err}"
+        );
+        assert!(stdout(&o).is_empty(), "{args:?}");
+    }
+    assert!(
+        !tmp.path().join("driftgate.toml").exists(),
+        "a refused init writes nothing"
+    );
+    let o = run_in(tmp.path(), &["init"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for args in [
+        &["--format", "json", "--offline", "check"][..],
+        &["check", "--format", "json", "--offline"][..],
+    ] {
+        let o = run_in(tmp.path(), args);
+        assert_ne!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(json(&o)["schema"], 1, "{args:?}");
+    }
+}
+
 #[test]
 fn diff_shows_two_sources_side_by_side() {
     let dir = fixture("core-drift");

@@ -254,8 +254,30 @@ fn stable(text: &str) -> String {
     );
     // A token's time left is counted from the run's start: a second more
     // or less.
-    let text = regex_lite(&text, "m ", 2, |c| c.is_ascii_digit(), "m \u{0}");
-    let text = text.replace("m \u{0}s", "m").replace("m \u{0}", "m ");
+    let text: String = text
+        .split_inclusive('\n')
+        .map(|line| match line.split_once("valid for another ") {
+            Some((head, tail)) => {
+                // `15m 1s ...` -> `15m ...`
+                let mut words: Vec<&str> = tail.splitn(3, ' ').collect();
+                if words.len() > 1
+                    && words[0].ends_with('m')
+                    && words[1]
+                        .trim_end_matches(['s', '\n'])
+                        .chars()
+                        .all(|c| c.is_ascii_digit())
+                    && words[1].trim_end().ends_with('s')
+                {
+                    let nl = if words[1].ends_with('\n') { "\n" } else { "" };
+                    words.remove(1);
+                    format!("{head}valid for another {}{nl}", words.join(" "))
+                } else {
+                    line.to_string()
+                }
+            }
+            None => line.to_string(),
+        })
+        .collect();
     // `123 ms`: every duration.
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
@@ -338,4 +360,128 @@ fn the_shipped_example_reads_incident_first_in_human_and_markdown() {
         "{md}"
     );
     insta::assert_snapshot!("example_markdown", stable(&md));
+}
+
+/// `driftgate sandbox` in one process, `driftgate check` in another: the
+/// variables of `--env-file` point the Google sources at the sandbox and
+/// send the probes for the seed's `[hosts]` to its auth service and
+/// WebSocket backend (there is no network here: a probe sent to the real
+/// host could not PASS). The findings are those of `check --sandbox`.
+#[test]
+fn a_sandbox_in_another_process_serves_a_check_through_its_env_file() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let env_file = tmp.path().join("sandbox.env");
+    let mut child = bin()
+        .current_dir(root())
+        .args(["sandbox", "--seed", "config/sandbox.toml", "--env-file"])
+        .arg(&env_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !env_file.exists() {
+        if started.elapsed() > Duration::from_secs(30) || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!("the sandbox wrote no env file");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let vars: Vec<(String, String)> = std::fs::read_to_string(&env_file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let names: Vec<&str> = vars.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "DRIFTGATE_SECRET_MANAGER_ENDPOINT",
+            "DRIFTGATE_CLOUD_RUN_ENDPOINT",
+            "DRIFTGATE_PROBE_HOSTS"
+        ]
+    );
+    let hosts = &vars[2].1;
+    assert!(
+        hosts.contains("auth.staging.netrasystems.ai=http://127.0.0.1:"),
+        "{hosts}"
+    );
+    assert!(
+        hosts.contains("api.staging.netrasystems.ai=ws://127.0.0.1:"),
+        "{hosts}"
+    );
+
+    let o = bin()
+        .current_dir(root())
+        .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(["check", "--format", "json", "--timeout", "5s"])
+        .output()
+        .unwrap();
+
+    // Stop it as a shell's Ctrl-C would: it removes its env file.
+    let pid = rustix::process::Pid::from_child(&child);
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    let stopped = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if stopped.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.wait();
+
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["summary"]["errors"], 0, "{r:#}");
+    assert!(
+        findings(&r, "probe-unreachable", "ERROR").is_empty(),
+        "{r:#}"
+    );
+    for (check, key) in [
+        ("value-mismatch", "JWT_SECRET"),
+        ("value-shared", "SERVICE_SECRET"),
+        ("stale-revision", "JWT_SECRET"),
+        ("jwt-signature", "JWT_SECRET"),
+    ] {
+        assert!(
+            findings(&r, check, "FAIL")
+                .iter()
+                .any(|f| f["keys"][0] == key),
+            "{check} {key}: {r:#}"
+        );
+    }
+    // The probes went to the sandbox's stand-ins and passed; the report
+    // still names the URLs the config gives.
+    for check in [
+        "probe-status",
+        "ws-rejected",
+        "ws-accepted",
+        "ws-subprotocol",
+    ] {
+        assert!(
+            !findings(&r, check, "PASS").is_empty(),
+            "{check} PASS: {r:#}"
+        );
+        assert!(
+            findings(&r, check, "FAIL").is_empty(),
+            "{check} FAIL: {r:#}"
+        );
+    }
+    let bypass = findings(&r, "probe-status", "PASS").into_iter().find(|f| {
+        f["location"]
+            .as_str()
+            .unwrap_or("")
+            .contains("auth.staging.netrasystems.ai")
+    });
+    assert!(bypass.is_some(), "{r:#}");
+    assert!(
+        !env_file.exists(),
+        "the sandbox removes its env file when it stops"
+    );
 }

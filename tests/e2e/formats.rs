@@ -231,7 +231,7 @@ fn init_writes_a_config_that_check_loads_and_never_overwrites() {
     let o = run_in(dir, &["init"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("wrote driftgate.toml: 2 sources"),
+        stderr(&o).contains("wrote driftgate.toml: 3 sources"),
         "{}",
         stderr(&o)
     );
@@ -239,7 +239,10 @@ fn init_writes_a_config_that_check_loads_and_never_overwrites() {
     assert!(written.contains("[sources.staging_file]"));
     assert!(written.contains("rename = { JWT_SECRET_STAGING = \"JWT_SECRET\" }"));
     assert!(written.contains("[keys.JWT_SECRET]\nsecret = true\nmin_bytes = 32"));
-    assert!(!written.contains(".env.example"), "templates are skipped");
+    assert!(
+        written.contains("path = \".env.example\"\n# A template: its keys count, its values (placeholders) are never compared.\ntemplate = true\n"),
+        "a template is a template source: {written}"
+    );
     for value in [
         "staging-jwt-secret-value",
         "staging-bypass-key-0001",
@@ -279,6 +282,78 @@ fn init_writes_a_config_that_check_loads_and_never_overwrites() {
     );
 }
 
+/// `init` at the root of a repository laid out as many are: env files in
+/// `deploy/` and `config/`, a template at the root, a direnv script, a
+/// database URL with a password. It says what it found and skipped, the
+/// config it writes loads, and no value reaches the config or the output.
+#[test]
+fn init_finds_deploy_and_templates_and_marks_credentials_by_value() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("init-repo"), tmp.path());
+    let dir = tmp.path();
+
+    let o = run_in(dir, &["init"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    for needle in [
+        "found config/test.env (environment test",
+        "found deploy/stg.env (environment staging",
+        "found .env.example (template: `template = true`",
+        "skipped .envrc: a direnv script, not an env file",
+        "marked secret because a value looks like a credential (a URL with a password, a token): DATABASE_URL",
+        "wrote driftgate.toml: 3 sources",
+    ] {
+        assert!(err.contains(needle), "{needle}\n{err}");
+    }
+    let written = std::fs::read_to_string(dir.join("driftgate.toml")).unwrap();
+    assert!(written.contains("[sources.stg]\nkind = \"dotenv\"\npath = \"deploy/stg.env\"\nenvironment = \"staging\"\n"), "{written}");
+    assert!(
+        written.contains("rename = { JWT_SECRET_STG = \"JWT_SECRET\" }"),
+        "{written}"
+    );
+    assert!(
+        written.contains("[sources.env_example]\nkind = \"dotenv\"\npath = \".env.example\"\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("[keys.DATABASE_URL]\nsecret = true   # a value looks like a credential"),
+        "{written}"
+    );
+    assert!(
+        written.contains("# skipped .envrc: a direnv script"),
+        "{written}"
+    );
+
+    let values = [
+        "Fixture-db-pw-0001",
+        "Fixture-test-pw-0002",
+        "fixture-staging-jwt-secret",
+        "fixture-test-jwt-secret",
+        "user:password",
+    ];
+    for v in values {
+        assert!(!written.contains(v) && !err.contains(v), "{v} copied");
+    }
+
+    // The config loads: check runs (exit 0, 1 or 3, never 2) and, with
+    // DATABASE_URL secret, shows no password.
+    let o = run_in(dir, &["check", "--offline", "--format", "json"]);
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a report");
+    let text = format!("{}{}", stdout(&o), stderr(&o));
+    for v in values {
+        assert!(!text.contains(v), "{v} in the report");
+    }
+    let sources: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["sources"].as_array().unwrap().iter())
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(sources.contains(&"stg"), "{report:#}");
+}
+
 #[test]
 fn completions_and_man() {
     let dir = fixture("formats-basic");
@@ -292,6 +367,14 @@ fn completions_and_man() {
     let o = run_in(&dir, &["man"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains(".TH driftgate"));
+    // `driftgate schema` prints the committed schema (the unit test
+    // `the_committed_schema_is_current` keeps the file in step with the code).
+    let o = run_in(&dir, &["schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let committed =
+        std::fs::read_to_string(crate::support::root().join("schemas/driftgate.schema.json"))
+            .unwrap();
+    assert_eq!(stdout(&o), committed);
     let o = run_in(&dir, &["--version"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).starts_with("driftgate "));

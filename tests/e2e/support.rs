@@ -11,6 +11,7 @@ pub fn bin() -> Command {
     c.env_remove("DRIFTGATE_CONFIG")
         .env_remove("DRIFTGATE_SECRET_MANAGER_ENDPOINT")
         .env_remove("DRIFTGATE_CLOUD_RUN_ENDPOINT")
+        .env_remove("DRIFTGATE_PROBE_HOSTS")
         .env_remove("GITHUB_STEP_SUMMARY")
         .env("NO_COLOR", "1");
     c

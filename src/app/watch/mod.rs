@@ -41,6 +41,8 @@ pub async fn command(
     }
     let config_path = crate::config::locate(settings.global.config.as_deref())?;
     let mut config = crate::config::load(&config_path)?;
+    let probe_hosts = super::sandbox::probe_hosts_from_env()?;
+    config.probe_rewrites = probe_hosts.clone();
     let selection = super::check::validate_selection(&config, settings)?;
     for (_, path) in &settings.global.outputs {
         super::ensure_not_an_input(path, &config)?;
@@ -81,6 +83,7 @@ pub async fn command(
     loop {
         if runs > 0 {
             if let Some(mut new) = watched.reload(settings, out, &shared) {
+                new.probe_rewrites = probe_hosts.clone();
                 // The sandbox rewrote the old config's endpoints; the new
                 // one needs its own, or it would be checked against Google.
                 let sandboxed = if args.sandbox {
@@ -263,9 +266,7 @@ mod tests {
 
     #[test]
     fn reload_keeps_the_previous_config_on_a_bad_edit() {
-        use clap::Parser as _;
-        let cli = crate::cli::Cli::try_parse_from(["driftgate", "check"]).unwrap();
-        let settings = Settings::from_args(cli.global);
+        let settings = Settings::from_args(crate::cli::GlobalArgs::default());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("driftgate.toml");
         let good = "[sources.a]\nkind = \"env\"\nprefix = \"APP_\"\n";
