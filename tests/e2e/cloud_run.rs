@@ -710,3 +710,50 @@ environment = "staging"
         1
     );
 }
+
+/// `secret-plain-env` is for credentials: a file path, a URL without
+/// userinfo, a port are plain settings; a password in a URL and a token
+/// are not. Two sources reading the same service say it once.
+#[test]
+fn plain_env_warns_for_credentials_only_and_once_per_service() {
+    let seed = r#"
+[[service]]
+project = "p"
+region = "r"
+name = "api"
+[[service.revision]]
+name = "api-00002"
+create_time = "2026-03-01T00:00:00Z"
+containers = [{ name = "app", env = { GOOGLE_APPLICATION_CREDENTIALS = "/secrets/sa.json", AUTH_SERVICE_URL = "https://auth.example.com", PORT = "8080", DATABASE_URL = "postgres://api:canary-db-pw-7f3k9q2m@db:5432/api" } }]
+"#;
+    let config = r#"
+[sources.api]
+kind = "cloud_run"
+project = "p"
+region = "r"
+service = "api"
+environment = "staging"
+
+[sources.api_again]
+kind = "cloud_run"
+project = "p"
+region = "r"
+service = "api"
+environment = "staging"
+"#;
+    let s = Scene::new(seed, config);
+    let (_, r) = s.check();
+    let warns = findings(&r, "secret-plain-env", "WARN");
+    let keys: Vec<&str> = warns
+        .iter()
+        .map(|f| f["keys"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["DATABASE_URL"], "{r:#}");
+    assert!(
+        !r.to_string().contains("canary-db-pw-7f3k9q2m"),
+        "the password is never shown"
+    );
+    // No PASS for the same service from the second source either.
+    let passes = findings(&r, "secret-plain-env", "PASS");
+    assert!(passes.len() <= 1, "{r:#}");
+}

@@ -602,3 +602,98 @@ fn probes_a_backend_reading_another_token_parameter_refuses_the_query_token() {
     );
     assert_eq!(out.status.code(), Some(1), "{report:#}");
 }
+
+/// A rotation rolled out half-way: file, Secret Manager and the auth service
+/// on the new JWT secret (JWT_SECRET), backend and its WebSocket gateway on
+/// the old one (OTHER_SECRET). One incident, holding the value-mismatch and
+/// the refused WebSocket; in the human report every FAIL comes before the
+/// first PASS.
+#[test]
+fn probes_a_half_rolled_rotation_is_one_incident() {
+    let sb = Sandbox::start(&format!(
+        r#"
+[auth]
+jwt_secret = "{JWT_SECRET}"
+bypass_key = "{BYPASS_KEY}"
+issuer = "netra-auth-service"
+
+[websocket]
+jwt_secret = "{OTHER_SECRET}"
+"#
+    ));
+    let vars = vec![
+        ("DGT_FILE_AUTH_SERVICE_URL", sb.endpoints.auth.clone()),
+        ("DGT_FILE_WEBSOCKET_URL", sb.endpoints.websocket.clone()),
+        ("DGT_FILE_E2E_OAUTH_SIMULATION_KEY", BYPASS_KEY.to_string()),
+        ("DGT_FILE_JWT_SECRET", JWT_SECRET.to_string()),
+        ("DGT_SM_JWT_SECRET", JWT_SECRET.to_string()),
+        ("DGT_AUTH_JWT_SECRET", JWT_SECRET.to_string()),
+        ("DGT_AUTH_E2E_OAUTH_SIMULATION_KEY", BYPASS_KEY.to_string()),
+        ("DGT_BE_JWT_SECRET", OTHER_SECRET.to_string()),
+    ];
+    let dir = fixture("probe-half-rotation");
+    let (out, report, _) = check(&dir, &vars, &[]);
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let mismatches = findings(&report, "value-mismatch", "FAIL");
+    assert_eq!(mismatches.len(), 1, "{report:#}");
+    let mismatch = mismatches[0];
+    assert!(
+        message(mismatch).contains(
+            "staging_file, staging_secrets and staging_auth agree, staging_backend differs"
+        ),
+        "{mismatch}"
+    );
+    let ws = one(&report, "ws-rejected", "FAIL", "ws-header");
+    // The backend is the target: the token verifies with none of its
+    // secrets, and the sentence says so.
+    assert!(
+        hint(ws).contains("the token verifies with none of the secrets staging_backend holds"),
+        "{ws}"
+    );
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{report:#}");
+    let findings = report["findings"].as_array().unwrap();
+    let members: Vec<&str> = incidents[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            findings[i.as_u64().unwrap() as usize]["check"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(members[0], "value-mismatch", "the root first: {members:?}");
+    assert!(members.contains(&"ws-rejected"), "{members:?}");
+    assert_eq!(incidents[0]["id"], "jwt-secret");
+    assert!(
+        incidents[0]["cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("JWT_SECRET differs: "),
+        "{report:#}"
+    );
+    // Every FAIL of the run is in the incident.
+    let fails = findings.iter().filter(|f| f["status"] == "FAIL").count();
+    assert_eq!(fails, members.len(), "{report:#}");
+
+    let mut cmd = bin();
+    cmd.current_dir(&dir).args(["check", "--no-color"]);
+    for (k, v) in &vars {
+        cmd.env(k, v);
+    }
+    let human = cmd.output().unwrap();
+    assert_no_secret(&human);
+    let text = stdout(&human);
+    let lines: Vec<&str> = text.lines().collect();
+    let first_pass = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("PASS "))
+        .expect("some PASS");
+    let last_fail = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("FAIL "))
+        .unwrap();
+    assert!(last_fail < first_pass, "{text}");
+    assert_eq!(lines[0], "Incidents", "{text}");
+}
