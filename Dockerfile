@@ -27,6 +27,9 @@ RUN cargo build --release --locked --bin driftgate \
 # shell, no package manager; uid 65532 ("nonroot").
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/driftgate /usr/local/bin/driftgate
+# The known-JWT-secrets table compiled into the binary comes from an MIT list:
+# its notice ships with it.
+COPY data/known-jwt-secrets/LICENSE-wallarm-jwt-secrets /usr/share/doc/driftgate/
 # Mount or copy driftgate.toml here, or point DRIFTGATE_CONFIG at it.
 WORKDIR /work
 USER 65532:65532
