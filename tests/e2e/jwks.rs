@@ -10,7 +10,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{bin, findings, fixture, json, stderr, stdout};
+use crate::support::{bin, findings, fixture, hint, json, message, one, stderr, stdout};
 
 const BYPASS_KEY: &str = "Byp4ss-k3y-jwks-5Tq8Wm2Zx7Lr4Nc9Vb1Hd6";
 
@@ -107,31 +107,6 @@ fn assert_no_key_material(text: &str) {
         longest < 64,
         "a signature-sized run ({longest} chars) in:\n{text}"
     );
-}
-
-fn one<'a>(report: &'a Value, check: &str, status: &str, probe: &str) -> &'a Value {
-    let hits: Vec<_> = findings(report, check, status)
-        .into_iter()
-        .filter(|f| {
-            f["location"].as_str().is_some_and(|l| {
-                l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} ("))
-            })
-        })
-        .collect();
-    assert_eq!(
-        hits.len(),
-        1,
-        "expected one {check} {status} for probe {probe} in\n{report:#}"
-    );
-    hits[0]
-}
-
-fn message(f: &Value) -> &str {
-    f["message"].as_str().unwrap_or_default()
-}
-
-fn hint(f: &Value) -> &str {
-    f["hint"].as_str().unwrap_or_default()
 }
 
 const BYPASS: &str = "e2e-bypass";

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::support::{bin, findings, fixture, json, stderr, stdout};
+use super::support::{bin, findings, fixture, hint, json, message, one, stderr, stdout};
 
 /// The key the sandbox auth service holds.
 const BYPASS_KEY: &str = "Byp4ss-k3y-staging-7Qm2Zt9Xw4Lr8Nc1Vb6Hd3";
@@ -90,31 +90,6 @@ fn assert_no_secret(out: &Output) {
         }
     }
     assert!(!text.contains("eyJ"), "a token leaked:\n{text}");
-}
-
-fn one<'a>(report: &'a Value, check: &str, status: &str, probe: &str) -> &'a Value {
-    let hits: Vec<_> = findings(report, check, status)
-        .into_iter()
-        .filter(|f| {
-            f["location"].as_str().is_some_and(|l| {
-                l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} ("))
-            })
-        })
-        .collect();
-    assert_eq!(
-        hits.len(),
-        1,
-        "expected one {check} {status} for probe {probe} in\n{report:#}"
-    );
-    hits[0]
-}
-
-fn message(f: &Value) -> &str {
-    f["message"].as_str().unwrap_or_default()
-}
-
-fn hint(f: &Value) -> &str {
-    f["hint"].as_str().unwrap_or_default()
 }
 
 fn auth_path_vars(sb: &Sandbox, key: &str) -> Vec<(&'static str, String)> {

@@ -144,3 +144,36 @@ pub fn sandbox(seed: &str) -> (driftgate::sandbox::Endpoints, Background) {
         })
     })
 }
+
+/// The one finding of this check and status located at probe `probe`.
+pub fn one<'a>(
+    report: &'a serde_json::Value,
+    check: &str,
+    status: &str,
+    probe: &str,
+) -> &'a serde_json::Value {
+    let hits: Vec<_> = findings(report, check, status)
+        .into_iter()
+        .filter(|f| {
+            f["location"].as_str().is_some_and(|l| {
+                l == format!("probe {probe}") || l.starts_with(&format!("probe {probe} ("))
+            })
+        })
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "expected one {check} {status} for probe {probe} in\n{report:#}"
+    );
+    hits[0]
+}
+
+/// A finding's sentence.
+pub fn message(f: &serde_json::Value) -> &str {
+    f["message"].as_str().unwrap_or_default()
+}
+
+/// A finding's hint.
+pub fn hint(f: &serde_json::Value) -> &str {
+    f["hint"].as_str().unwrap_or_default()
+}

@@ -42,6 +42,8 @@ import jwt
 ROOT = Path(__file__).resolve().parent.parent.parent
 KEYS = ROOT / "tests" / "fixtures" / "keys"
 BIN = os.environ.get("DRIFTGATE_BIN")
+# Absolute: some runs change the working directory (`without_config`).
+BIN = str(Path(BIN).resolve()) if BIN else None
 TIMEOUT = 60  # seconds per driftgate run
 
 # ---------------------------------------------------------------- driftgate CLI
