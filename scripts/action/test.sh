@@ -71,6 +71,8 @@ pack() { # DIR BINARY_SCRIPT
   local dir="$1" t=x86_64-unknown-linux-gnu
   mkdir -p "$dir/target/$t/release"
   cp "$repo_root/README.md" "$dir/"
+  mkdir -p "$dir/data/known-jwt-secrets"
+  cp "$repo_root/data/known-jwt-secrets/LICENSE-wallarm-jwt-secrets" "$dir/data/known-jwt-secrets/"
   printf '%s\n' "$2" >"$dir/target/$t/release/driftgate"
   chmod +x "$dir/target/$t/release/driftgate"
   "$python" - "$repo_root/.github/workflows/release.yml" >"$dir/package.sh" <<'PY'
