@@ -1,6 +1,6 @@
 //! `weak-secret`: a secret shorter than `min_bytes`, or a placeholder outside test environments.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{declare_check, impl_check, Context};
 use crate::report::{Finding, Status};
@@ -48,10 +48,23 @@ pub(crate) fn weakness(
     min_bytes: Option<usize>,
     environment: Option<&str>,
 ) -> Option<String> {
+    weakness_given(value, min_bytes, environment, || {
+        crate::secret::known::is_known(value.as_bytes())
+    })
+}
+
+/// [`weakness`], with the known-list look-up given (the run memoizes it:
+/// the same value is usually in several sources).
+fn weakness_given(
+    value: &str,
+    min_bytes: Option<usize>,
+    environment: Option<&str>,
+    known: impl FnOnce() -> bool,
+) -> Option<String> {
     if value.is_empty() {
         return Some("is empty".into());
     }
-    if crate::secret::known::is_known(value.as_bytes()) {
+    if known() {
         return Some(
             "is a publicly known JWT secret (on the bundled list of samples, framework defaults and leaked secrets): anyone can sign tokens with it".into(),
         );
@@ -79,6 +92,8 @@ pub(crate) fn weakness(
 }
 
 fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    // One look-up in the known list per distinct value of the run.
+    let mut known: HashMap<&str, bool> = HashMap::new();
     // A template's values are placeholders on purpose.
     for snap in cx.snapshots.values().filter(|s| s.is_read() && !s.template) {
         let mut checked = 0usize;
@@ -94,8 +109,13 @@ fn run(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 }
                 checked += 1;
                 let min = cx.config.keys.get(&entry.key).and_then(|k| k.min_bytes);
-                if let Some(why) = weakness(entry.value.expose(), min, snap.environment.as_deref())
-                {
+                let value = entry.value.expose();
+                let listed = || {
+                    *known
+                        .entry(value)
+                        .or_insert_with(|| crate::secret::known::is_known(value.as_bytes()))
+                };
+                if let Some(why) = weakness_given(value, min, snap.environment.as_deref(), listed) {
                     weak += 1;
                     let env = snap
                         .environment

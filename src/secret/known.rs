@@ -25,7 +25,12 @@ const RUN: usize = 256;
 
 /// True when `value` is in the list of publicly known JWT secrets.
 pub fn is_known(value: &[u8]) -> bool {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&KEY).expect("HMAC takes any key length");
+    // The keyed state once: a look-up then costs the value's blocks and the
+    // outer hash, not the key's two blocks as well.
+    static KEYED: std::sync::OnceLock<Hmac<Sha256>> = std::sync::OnceLock::new();
+    let mut mac = KEYED
+        .get_or_init(|| Hmac::<Sha256>::new_from_slice(&KEY).expect("HMAC takes any key length"))
+        .clone();
     mac.update(value);
     let out = mac.finalize().into_bytes();
     let h = u64::from_be_bytes(out[..8].try_into().expect("8 bytes"));
