@@ -42,7 +42,8 @@ const PLACEHOLDER_PREFIXES: &[&str] = &["test-", "dev-"];
 /// Environments where placeholders are expected.
 const RELAXED_ENVIRONMENTS: &[&str] = &["test", "dev", "development", "local"];
 
-/// Why a value is weak, if it is.
+/// [`weakness_given`], looking the value up in the known list.
+#[cfg(test)]
 pub(crate) fn weakness(
     value: &str,
     min_bytes: Option<usize>,
@@ -53,8 +54,9 @@ pub(crate) fn weakness(
     })
 }
 
-/// [`weakness`], with the known-list look-up given (the run memoizes it:
-/// the same value is usually in several sources).
+/// Why a value is weak, if it is; `known` says whether it is on the list of
+/// publicly known secrets (the run memoizes it: the same value is usually in
+/// several sources).
 fn weakness_given(
     value: &str,
     min_bytes: Option<usize>,
