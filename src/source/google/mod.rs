@@ -686,6 +686,24 @@ impl Default for Clients {
     }
 }
 
+/// Builds one of Google's clients the way every client here is built: the
+/// run's credentials, retry, throttling and backoff policies, through the
+/// run's bounded gateway. (The builders are distinct types with no common
+/// trait to be generic over.)
+macro_rules! client {
+    ($ty:ty, $self:ident, $creds:expr, $gateway:ident, $shown:ident) => {
+        <$ty>::builder()
+            .with_credentials($creds)
+            .with_retry_policy($self.retry_policy())
+            .with_retry_throttler($self.throttler())
+            .with_backoff_policy($self.backoff())
+            .with_endpoint($gateway.url.clone())
+            .build()
+            .await
+            .map_err(|e| build_error(&e, &$shown))?
+    };
+}
+
 impl Clients {
     /// Clients whose operations are bounded by `timeout`, retries included.
     pub fn new(timeout: Duration) -> Self {
@@ -785,15 +803,7 @@ impl Clients {
         let built = async {
             let creds = self.credentials(endpoint).await?;
             let gateway = start_gateway(&shown, self.timeout).await?;
-            let client = SecretManagerService::builder()
-                .with_credentials(creds)
-                .with_retry_policy(self.retry_policy())
-                .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff())
-                .with_endpoint(gateway.url.clone())
-                .build()
-                .await
-                .map_err(|e| build_error(&e, &shown))?;
+            let client = client!(SecretManagerService, self, creds, gateway, shown);
             Ok(SecretManager {
                 client,
                 endpoint: shown.clone(),
@@ -818,42 +828,10 @@ impl Clients {
         let built = async {
             let creds = self.credentials(endpoint).await?;
             let gateway = start_gateway(&shown, self.timeout).await?;
-            let services = Services::builder()
-                .with_credentials(creds.clone())
-                .with_retry_policy(self.retry_policy())
-                .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff())
-                .with_endpoint(gateway.url.clone())
-                .build()
-                .await
-                .map_err(|e| build_error(&e, &shown))?;
-            let revisions = Revisions::builder()
-                .with_credentials(creds.clone())
-                .with_retry_policy(self.retry_policy())
-                .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff())
-                .with_endpoint(gateway.url.clone())
-                .build()
-                .await
-                .map_err(|e| build_error(&e, &shown))?;
-            let jobs = Jobs::builder()
-                .with_credentials(creds.clone())
-                .with_retry_policy(self.retry_policy())
-                .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff())
-                .with_endpoint(gateway.url.clone())
-                .build()
-                .await
-                .map_err(|e| build_error(&e, &shown))?;
-            let worker_pools = WorkerPools::builder()
-                .with_credentials(creds)
-                .with_retry_policy(self.retry_policy())
-                .with_retry_throttler(self.throttler())
-                .with_backoff_policy(self.backoff())
-                .with_endpoint(gateway.url.clone())
-                .build()
-                .await
-                .map_err(|e| build_error(&e, &shown))?;
+            let services = client!(Services, self, creds.clone(), gateway, shown);
+            let revisions = client!(Revisions, self, creds.clone(), gateway, shown);
+            let jobs = client!(Jobs, self, creds.clone(), gateway, shown);
+            let worker_pools = client!(WorkerPools, self, creds, gateway, shown);
             Ok(CloudRun {
                 services,
                 revisions,
